@@ -1,1 +1,10 @@
-class P { static void Main() {} }
+using System.CommandLine;
+using TextToImage.Cli;
+
+var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without the service.")
+{
+    GenerateCommand.Create(),
+    BenchCommand.Create(),
+    NewModelCommand.Create(),
+};
+return root.Parse(args).Invoke();

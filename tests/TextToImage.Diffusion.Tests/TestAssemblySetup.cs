@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
 using TextToImage.Diffusion.Native;
 
+// libtorch already uses both cores inside each operation; parallel tests would only contend,
+// and torch's global seed must not be shared between tests that build seeded networks.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace TextToImage.Diffusion.Tests;
 
 static class TestAssemblySetup

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Spectre.Console;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+
+namespace TextToImage.Cli;
+
+/// <summary><c>t2i generate</c>: one request through the cascade, PNGs with their generation parameters.</summary>
+static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "What to draw; \"\" samples unconditionally.", Required = true };
+        var negative = new Option<string?>("--negative-prompt") { Description = "What to steer away from (replaces the empty prompt of guidance)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of image 1 (image i uses seed + i - 1); drawn at random when absent." };
+        var steps = new Option<int?>("--steps") { Description = "Sampler steps of the base stage (model default otherwise)." };
+        var sampler = new Option<string?>("--sampler") { Description = "ddpm, ddim or dpmpp-2m (base stage; model default otherwise)." };
+        var guidance = new Option<double?>("--guidance") { Description = "Classifier-free guidance scale of the base stage." };
+        var resolution = new Option<int?>("--resolution") { Description = "Stop at this stage resolution (default: the largest)." };
+        var count = new Option<int>("--num-images", "-n") { Description = "Images to make.", DefaultValueFactory = _ => 1 };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "PNG file; with several images, NAME-1.png, NAME-2.png, ...", Required = true };
+
+        var command = new Command("generate", "Generate images from a prompt.")
+        {
+            model, prompt, negative, seed, steps, sampler, guidance, resolution, count, device, dtype, output,
+        };
+        command.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var request = new GenerationRequest
+            {
+                Prompt = parsed.GetRequiredValue(prompt),
+                NegativePrompt = parsed.GetValue(negative),
+                Seed = parsed.GetValue(seed) ?? Random.Shared.NextInt64(0, int.MaxValue),
+                NumImages = parsed.GetValue(count),
+                Resolution = parsed.GetValue(resolution),
+                Stages = [new StageOptions { Steps = parsed.GetValue(steps), Sampler = parsed.GetValue(sampler), GuidanceScale = parsed.GetValue(guidance) }],
+            };
+            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            using var cascade = ModelFolder.Load(parsed.GetRequiredValue(model).FullName, target);
+            var files = Generate(new CascadePipeline(cascade), request, parsed.GetRequiredValue(output));
+            foreach (var file in files) AnsiConsole.MarkupLineInterpolated($"wrote [green]{file}[/]");
+            return 0;
+        }));
+        return command;
+    }
+
+    static IReadOnlyList<string> Generate(CascadePipeline pipeline, GenerationRequest request, FileInfo output)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        GenerationResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var bars = new Dictionary<int, ProgressTask>();
+                result = pipeline.Generate(request, progress =>
+                {
+                    if (!bars.TryGetValue(progress.StageIndex, out var bar))
+                        bars[progress.StageIndex] = bar = context.AddTask($"{progress.StageName} ({progress.StageIndex + 1}/{progress.StageCount})", maxValue: progress.TotalSteps);
+                    bar.Value = progress.Step;
+                }, cancellation: cancel.Token);
+            });
+        using (result)
+        {
+            return PngFiles.Write(result!, request, pipeline, output);
+        }
+    }
+}

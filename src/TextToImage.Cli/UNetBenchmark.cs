@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TextToImage.Cli;
+
+sealed record BenchmarkRow(string Name, long Parameters, string Input, double MedianSeconds, double Gflop)
+{
+    public double GflopsPerSecond => Gflop / MedianSeconds;
+}
+
+/// <summary>Times workloads on one target: a warm-up call, then the median of the timed repetitions.</summary>
+sealed class UNetBenchmark(ComputeTarget target, int iterations)
+{
+    const int WarmUp = 2;
+
+    public BenchmarkRow Matmul(int n)
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(n, n).to(target.DType, target.Device);
+        var b = randn(n, n).to(target.DType, target.Device);
+        var seconds = Median(() => a.matmul(b).Dispose());
+        return new BenchmarkRow($"matmul {n}^3", 0, $"{n}x{n}", seconds, 2.0 * n * n * n / 1e9);
+    }
+
+    public BenchmarkRow Forward(string name, UNet2DConditionConfig config, int batch, int textTokens)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        using var network = new UNet2DConditionModel(config);
+        network.to(target.Device).to(target.DType).eval();
+        var size = config.SampleSize ?? throw new ArgumentException($"{name}: the config has no sample_size.");
+        long[] shape = [batch, config.InChannels, size, size];
+        var sample = randn(shape).to(target.DType, target.Device);
+        var timesteps = full(batch, 500, ScalarType.Int64, target.Device);
+        var text = randn(batch, textTokens, config.TextStatesDim).to(target.DType, target.Device);
+        var mask = ones(batch, textTokens, ScalarType.Bool, target.Device);
+        var labels = config.ClassEmbedType is null ? null : full(batch, 250, ScalarType.Int64, target.Device);
+        using var inference = inference_mode();
+        var seconds = Median(() => network.forward(sample, timesteps, text, mask, labels).Dispose());
+        var flops = UNetFlops.CountForward(network, shape, textTokens);
+        var parameters = network.parameters().Sum(p => p.numel());
+        return new BenchmarkRow(name, parameters, string.Join("x", shape), seconds, flops / 1e9);
+    }
+
+    double Median(Action call)
+    {
+        for (var i = 0; i < WarmUp; i++) Synchronized(call);
+        var times = Enumerable.Range(0, Math.Max(1, iterations)).Select(_ =>
+        {
+            var clock = Stopwatch.StartNew();
+            Synchronized(call);
+            return clock.Elapsed.TotalSeconds;
+        }).Order().ToList();
+        return times[times.Count / 2];
+    }
+
+    void Synchronized(Action call)
+    {
+        call();
+        if (target.Device.type == DeviceType.CUDA) cuda.synchronize();
+    }
+}

@@ -1,0 +1,100 @@
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Networks;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.Samplers;
+using TextToImage.Diffusion.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TextToImage.Diffusion.IO;
+
+/// <summary>
+/// Reads and writes the model folder layout (diffusers-like, so published weights drop in):
+/// <c>model_index.json</c>, <c>text_encoder/config.json</c>, and per stage <c>config.json</c>,
+/// <c>scheduler_config.json</c> and <c>diffusion_pytorch_model.safetensors</c>.
+/// </summary>
+public static class ModelFolder
+{
+    public const string NetworkConfigFile = "config.json";
+    public const string SchedulerConfigFile = "scheduler_config.json";
+    public const string WeightsFile = "diffusion_pytorch_model.safetensors";
+
+    /// <summary>Loads every stage: built on the CPU in float32, weights loaded, then moved to the target.</summary>
+    public static CascadeModel Load(string folder, ComputeTarget target)
+    {
+        TorchRuntime.EnsureAvailable();
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        var index = ModelIndex.Load(folder);
+        var stages = new List<CascadeStage>();
+        ITextEncoder? encoder = null;
+        try
+        {
+            encoder = TextEncoderConfig.Load(Path.Combine(folder, index.TextEncoderFolder)).Create();
+            foreach (var entry in index.Stages)
+                stages.Add(LoadStage(Path.Combine(folder, entry.Folder), entry, target));
+            return new CascadeModel(index.Name, encoder, stages, target);
+        }
+        catch
+        {
+            encoder?.Dispose();
+            foreach (var stage in stages) stage.Network.Dispose();
+            throw;
+        }
+    }
+
+    static CascadeStage LoadStage(string folder, StageEntry entry, ComputeTarget target)
+    {
+        var config = UNet2DConditionConfig.Load(Path.Combine(folder, NetworkConfigFile));
+        if (config.SampleSize is null)
+            throw new InvalidDataException($"Stage '{entry.Name}': {NetworkConfigFile} needs sample_size, the stage's output resolution.");
+        var scheduler = SchedulerConfig.Load(Path.Combine(folder, SchedulerConfigFile));
+        var network = new UNet2DConditionModel(config);
+        try
+        {
+            var weightsPath = Path.Combine(folder, WeightsFile);
+            if (!File.Exists(weightsPath)) throw new InvalidDataException($"Stage '{entry.Name}': weights missing: {weightsPath}");
+            var weights = Safetensors.Load(weightsPath);
+            try
+            {
+                StateDictLoader.LoadInto(network, weights);
+            }
+            finally
+            {
+                foreach (var tensor in weights.Values) tensor.Dispose();
+            }
+            network.to(target.Device).to(target.DType).eval();
+            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a whole model folder. Each file is written atomically; a folder that already holds a
+    /// model is refused unless <paramref name="overwrite"/> is set.
+    /// </summary>
+    public static void Save(string folder, ModelIndex index, TextEncoderConfig textEncoder,
+        IReadOnlyList<(UNet2DConditionModel Network, SchedulerConfig Scheduler)> stages, ScalarType? weightsDType = null, bool overwrite = false)
+    {
+        if (stages.Count != index.Stages.Count)
+            throw new ArgumentException($"The index lists {index.Stages.Count} stages; {stages.Count} were given.");
+        if (File.Exists(Path.Combine(folder, ModelIndex.FileName)) && !overwrite)
+            throw new IOException($"{folder} already holds a model; choose another folder or overwrite explicitly.");
+        Directory.CreateDirectory(folder);
+        textEncoder.Save(Path.Combine(folder, index.TextEncoderFolder));
+        for (var i = 0; i < stages.Count; i++)
+        {
+            var stageFolder = Path.Combine(folder, index.Stages[i].Folder);
+            Directory.CreateDirectory(stageFolder);
+            stages[i].Network.Config.Save(Path.Combine(stageFolder, NetworkConfigFile));
+            stages[i].Scheduler.Save(Path.Combine(stageFolder, SchedulerConfigFile));
+            StateDictLoader.SaveFrom(stages[i].Network, Path.Combine(stageFolder, WeightsFile), weightsDType,
+                new Dictionary<string, string> { ["format"] = "pt", ["stage"] = index.Stages[i].Name });
+        }
+        // The index last: a folder without it is visibly incomplete, never a half-written model.
+        index.Save(folder);
+    }
+}

@@ -1,0 +1,84 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TextToImage.Diffusion.Networks;
+
+/// <summary>
+/// Makes every layer of the networks, so that three things hold everywhere: normalisation
+/// layers start at weight 1, bias 0 (TorchSharp 0.107's GroupNorm leaves both
+/// uninitialised, garbage up to 1e33); convolutions compute channels-last (see
+/// <see cref="ChannelsLastConv2d"/> for the libtorch CPU bug this avoids); and a whole network
+/// can be built on another device (<see cref="BuildOn"/> with the meta device lays out an
+/// IF-sized network without memory).
+/// </summary>
+public static class Layers
+{
+    // Thread-static: building is synchronous on one thread, and parallel tests must not see
+    // each other's device.
+    [ThreadStatic] static Device? buildDevice;
+
+    /// <summary>Layers made on this thread go to <paramref name="device"/> until the result is disposed.</summary>
+    public static IDisposable BuildOn(Device device)
+    {
+        var previous = buildDevice;
+        buildDevice = device;
+        return new Restore(() => buildDevice = previous);
+    }
+
+    public static ChannelsLastConv2d Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0) =>
+        new(inChannels, outChannels, kernelSize, stride, padding, buildDevice);
+
+    public static Linear Linear(long inFeatures, long outFeatures) =>
+        nn.Linear(inFeatures, outFeatures, hasBias: true, device: buildDevice);
+
+    public static GroupNorm GroupNorm(long groups, long channels, double eps)
+    {
+        var norm = nn.GroupNorm(groups, channels, eps, affine: true, device: buildDevice);
+        ResetAffine(norm.weight, norm.bias);
+        return norm;
+    }
+
+    public static LayerNorm LayerNorm(long channels, double eps = 1e-5)
+    {
+        // LayerNorm initialises correctly in 0.107; resetting anyway keeps one rule for all norms.
+        var norm = nn.LayerNorm(channels, eps, device: buildDevice);
+        ResetAffine(norm.weight!, norm.bias);
+        return norm;
+    }
+
+    public static Dropout Dropout(double p) => nn.Dropout(p);
+
+    /// <summary>A learned tensor initialised as randn(shape) * scale (diffusers' positional embeddings).</summary>
+    public static Parameter RandomParameter(long[] shape, double scale)
+    {
+        using var _ = no_grad();
+        using var init = randn(shape, device: buildDevice);
+        return new Parameter(init.mul(scale));
+    }
+
+    /// <summary>diffusers' <c>get_activation</c> names.</summary>
+    public static Func<Tensor, Tensor> Activation(string name) => name switch
+    {
+        "silu" or "swish" => x => F.silu(x),
+        "gelu" => x => F.gelu(x),
+        "mish" => x => F.mish(x),
+        "relu" => x => F.relu(x),
+        _ => throw new NotSupportedException($"Activation \"{name}\" is not supported (silu, swish, gelu, mish, relu)."),
+    };
+
+    internal static readonly string[] ActivationNames = ["silu", "swish", "gelu", "mish", "relu"];
+
+    static void ResetAffine(Tensor weight, Tensor? bias)
+    {
+        using var _ = no_grad();
+        weight.fill_(1);
+        bias?.zero_();
+    }
+
+    sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+}

@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace TextToImage.Diffusion.Pipelines;
+
+/// <summary>
+/// Classifier-free guidance (Ho &amp; Salimans 2022): the batch holds the conditional rows, then
+/// the unconditional (or negative-prompt) rows; out = uncond + s (cond - uncond). With learned
+/// variance the extra channels are not guided: they come from the conditional branch, as in
+/// DeepFloyd IF / diffusers.
+/// </summary>
+public static class ClassifierFreeGuidance
+{
+    public static Tensor Combine(Tensor output, double scale, int imageChannels)
+    {
+        var halves = output.chunk(2);
+        var (conditional, unconditional) = (halves[0], halves[1]);
+        if (output.shape[1] == imageChannels)
+            return unconditional + scale * (conditional - unconditional);
+
+        var condPrediction = conditional[.., ..imageChannels];
+        var uncondPrediction = unconditional[.., ..imageChannels];
+        var variance = conditional[.., imageChannels..];
+        return cat([uncondPrediction + scale * (condPrediction - uncondPrediction), variance], 1);
+    }
+}

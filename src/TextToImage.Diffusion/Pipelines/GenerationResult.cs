@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace TextToImage.Diffusion.Pipelines;
+
+/// <summary>The images one stage produced: [N, 3, H, W] in [-1, 1], float32, on the CPU.</summary>
+public sealed class StageResult(int stageIndex, string stageName, Tensor images, TimeSpan elapsed) : IDisposable
+{
+    public int StageIndex { get; } = stageIndex;
+    public string StageName { get; } = stageName;
+    public Tensor Images { get; } = images;
+    public int Resolution => (int)Images.shape[^1];
+    public TimeSpan Elapsed { get; } = elapsed;
+
+    public void Dispose() => Images.Dispose();
+}
+
+/// <summary>Every stage's images, in order; the last are the final output. Owns them.</summary>
+public sealed class GenerationResult(IReadOnlyList<StageResult> stages) : IDisposable
+{
+    public IReadOnlyList<StageResult> Stages { get; } = stages;
+    public StageResult Final => Stages[^1];
+
+    public void Dispose()
+    {
+        foreach (var stage in Stages) stage.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TextToImage.Diffusion.Text;
+
+/// <summary>
+/// Encoded prompts: <see cref="TokenStates"/> [B, L, D], <see cref="Mask"/> [B, L] (true for real
+/// tokens, false for padding) and <see cref="Pooled"/> [B, D]. Owns its tensors.
+/// </summary>
+public sealed class TextEmbeddings : IDisposable
+{
+    public TextEmbeddings(Tensor tokenStates, Tensor mask, Tensor pooled)
+    {
+        if (tokenStates.dim() != 3 || mask.dim() != 2 || pooled.dim() != 2)
+            throw new ArgumentException($"Expected token states [B,L,D], mask [B,L] and pooled [B,D]; got " +
+                                        $"[{string.Join(",", tokenStates.shape)}], [{string.Join(",", mask.shape)}], [{string.Join(",", pooled.shape)}].");
+        TokenStates = tokenStates.DetachFromDisposeScope();
+        Mask = mask.to_type(ScalarType.Bool).DetachFromDisposeScope();
+        Pooled = pooled.DetachFromDisposeScope();
+    }
+
+    public Tensor TokenStates { get; }
+    public Tensor Mask { get; }
+    public Tensor Pooled { get; }
+
+    public long Count => TokenStates.shape[0];
+
+    /// <summary>Rows <paramref name="indices"/>, in that order (e.g. one prompt repeated per image).</summary>
+    public TextEmbeddings Select(IReadOnlyList<long> indices)
+    {
+        using var scope = NewDisposeScope();
+        using var index = tensor(indices.ToArray(), device: TokenStates.device);
+        return new TextEmbeddings(TokenStates.index_select(0, index), Mask.index_select(0, index), Pooled.index_select(0, index));
+    }
+
+    /// <summary>This batch followed by <paramref name="other"/>'s: the layout of a batched guidance forward.</summary>
+    public TextEmbeddings Concat(TextEmbeddings other)
+    {
+        using var scope = NewDisposeScope();
+        return new TextEmbeddings(cat([TokenStates, other.TokenStates]), cat([Mask, other.Mask]), cat([Pooled, other.Pooled]));
+    }
+
+    /// <summary>A copy on <paramref name="device"/>, floating tensors as <paramref name="dtype"/>.</summary>
+    public TextEmbeddings To(Device device, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        return new TextEmbeddings(TokenStates.to(dtype, device), Mask.to(device), Pooled.to(dtype, device));
+    }
+
+    public void Dispose()
+    {
+        TokenStates.Dispose();
+        Mask.Dispose();
+        Pooled.Dispose();
+    }
+}

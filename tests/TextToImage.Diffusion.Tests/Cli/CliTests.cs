@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Pipelines;
+
+namespace TextToImage.Diffusion.Tests.Cli;
+
+public sealed class CliTests
+{
+    /// <summary>Runs the built t2i (copied beside the tests) as its own process, as a user would.</summary>
+    static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "t2i.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    static int T2i(params string[] args) => Run(args).ExitCode;
+
+    [Fact]
+    public void New_model_then_generate_writes_pngs_with_their_parameters()
+    {
+        using var temp = new TempFolder();
+        Assert.Equal(0, T2i("new-model", "--out", temp.File("model"), "--preset", "tiny", "--seed", "1"));
+        Assert.Equal(0, T2i("generate", "--model", temp.File("model"), "--prompt", "a red apple", "--negative-prompt", "blurry",
+            "--seed", "11", "--steps", "3", "--sampler", "dpmpp-2m", "--guidance", "2.5", "--resolution", "32",
+            "--num-images", "2", "--device", "cpu", "--out", temp.File("out/apple.png")));
+
+        for (var i = 1; i <= 2; i++)
+        {
+            using var stream = File.OpenRead(temp.File($"out/apple-{i}.png"));
+            var metadata = PngOutput.ReadMetadata(stream);
+            Assert.NotNull(metadata);
+            Assert.Equal(("a red apple", "blurry", 10L + i, 3, "dpmpp-2m", 2.5, "random-tiny", 32, 32),
+                (metadata.Prompt, metadata.NegativePrompt, metadata.Seed, metadata.Steps, metadata.Sampler,
+                 metadata.GuidanceScale, metadata.Model, metadata.Width, metadata.Height));
+        }
+    }
+
+    [Fact]
+    public void User_errors_exit_with_1_and_write_nothing()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.File("model"), "tiny");
+        var (exitCode, output) = Run("generate", "--model", temp.File("model"), "--prompt", "x", "--resolution", "100", "--out", temp.File("x.png"));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Resolution 100 is not one of this model's", output);
+        Assert.Equal(1, T2i("generate", "--model", temp.File("absent"), "--prompt", "x", "--out", temp.File("x.png")));
+        Assert.Equal(1, T2i("generate", "--model", temp.File("model"), "--prompt", "x", "--sampler", "euler", "--out", temp.File("x.png")));
+        Assert.False(File.Exists(temp.File("x.png")));
+    }
+
+    [Fact]
+    public void Bench_measures_both_configs()
+    {
+        var (exitCode, output) = Run("bench", "--iterations", "1", "--batch", "1", "--device", "cpu");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("matmul", output);
+        Assert.Contains("super-res 32->128", output);
+        Assert.Contains("GFLOP/s", output);
+    }
+}

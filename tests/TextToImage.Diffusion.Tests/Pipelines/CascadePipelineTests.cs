@@ -1,0 +1,136 @@
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Pipelines;
+using TorchSharp;
+
+namespace TextToImage.Diffusion.Tests.Pipelines;
+
+public sealed class CascadePipelineTests(TinyCascade tiny) : IClassFixture<TinyCascade>
+{
+    [Fact]
+    public void Each_stage_outputs_its_resolution()
+    {
+        var stages = new List<StageResult>();
+        using var result = tiny.Pipeline.Generate(TinyCascade.Request(numImages: 2), stageCompleted: stages.Add);
+
+        Assert.Equal([16, 32, 64], result.Stages.Select(s => s.Resolution));
+        Assert.Equal(result.Stages, stages);
+        foreach (var stage in result.Stages)
+        {
+            Assert.Equal([2, 3, stage.Resolution, stage.Resolution], stage.Images.shape);
+            Assert.True(stage.Images.isfinite().all().item<bool>());
+            Assert.InRange(stage.Images.abs().max().item<float>(), 0f, 1f);
+        }
+    }
+
+    [Fact]
+    public void Image_i_of_a_batch_equals_a_single_image_with_seed_plus_i()
+    {
+        using var batch = tiny.Pipeline.Generate(TinyCascade.Request(numImages: 3, seed: 100));
+        var batchPngs = GeneratedPngs.Encode(batch.Final, TinyCascade.Request(numImages: 3, seed: 100), tiny.Model);
+        for (var i = 0; i < 3; i++)
+        {
+            var single = TinyCascade.Request(numImages: 1, seed: 100 + i);
+            using var alone = tiny.Pipeline.Generate(single);
+            var png = GeneratedPngs.Encode(alone.Final, single, tiny.Model)[0];
+            Assert.Equal(png, batchPngs[i]);
+        }
+        Assert.NotEqual(batchPngs[0], batchPngs[1]);
+    }
+
+    [Fact]
+    public void Same_seed_same_pixels_for_every_sampler()
+    {
+        foreach (var sampler in new[] { "ddpm", "ddim", "dpmpp-2m" })
+        {
+            using var first = tiny.Pipeline.Generate(TinyCascade.Request(sampler: sampler, resolution: 16));
+            using var second = tiny.Pipeline.Generate(TinyCascade.Request(sampler: sampler, resolution: 16));
+            Assert.True(TensorAssert.Equal(first.Final.Images, second.Final.Images), sampler);
+        }
+    }
+
+    [Fact]
+    public void Resolution_stops_the_cascade_early_and_unknown_ones_are_refused()
+    {
+        using var result = tiny.Pipeline.Generate(TinyCascade.Request(resolution: 32));
+        Assert.Equal([16, 32], result.Stages.Select(s => s.Resolution));
+
+        var error = Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(TinyCascade.Request(resolution: 48)));
+        Assert.Contains("16, 32, 64", error.Message);
+    }
+
+    [Fact]
+    public void Progress_reports_every_step_of_every_stage_in_order()
+    {
+        var events = new List<GenerationProgress>();
+        using var result = tiny.Pipeline.Generate(TinyCascade.Request(), events.Add);
+
+        var expected = new[] { ("base", 4), ("sr_32", 3), ("sr_64", 2) }
+            .SelectMany((stage, index) => Enumerable.Range(1, stage.Item2)
+                .Select(step => new GenerationProgress(index, stage.Item1, 3, step, stage.Item2)));
+        Assert.Equal(expected, events);
+    }
+
+    [Fact]
+    public void Cancelling_stops_within_one_step()
+    {
+        using var cancel = new CancellationTokenSource();
+        var events = new List<GenerationProgress>();
+        Assert.ThrowsAny<OperationCanceledException>(() => tiny.Pipeline.Generate(TinyCascade.Request(), progress =>
+        {
+            events.Add(progress);
+            if (progress is { StageIndex: 1, Step: 2 }) cancel.Cancel();
+        }, cancellation: cancel.Token));
+
+        Assert.Equal(new GenerationProgress(1, "sr_32", 3, 2, 3), events[^1]);
+    }
+
+    [Fact]
+    public void Prompt_and_negative_prompt_both_steer_the_result()
+    {
+        var plain = TinyCascade.Request(resolution: 16);
+        using var a = tiny.Pipeline.Generate(plain);
+        using var b = tiny.Pipeline.Generate(plain with { Prompt = "a blue car" });
+        using var c = tiny.Pipeline.Generate(plain with { NegativePrompt = "blurry" });
+
+        Assert.False(a.Final.Images.allclose(b.Final.Images));
+        Assert.False(a.Final.Images.allclose(c.Final.Images));
+    }
+
+    [Fact]
+    public void Invalid_settings_are_refused_with_the_stage_named()
+    {
+        var request = TinyCascade.Request() with { Stages = [new StageOptions { Steps = 0 }] };
+        Assert.Contains("'base'", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(request)).Message);
+
+        var sampler = TinyCascade.Request() with { Stages = [null, new StageOptions { Sampler = "euler" }] };
+        Assert.Contains("euler", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(sampler)).Message);
+
+        var noise = TinyCascade.Request() with { Stages = [null, new StageOptions { NoiseLevel = 1000 }] };
+        Assert.Contains("noise level", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(noise)).Message);
+
+        Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(TinyCascade.Request(numImages: 0)));
+    }
+
+    [Fact]
+    public void Repeated_generations_leave_no_tensor_alive()
+    {
+        // Warm up once: lazily created state (generators, schedules) is not a leak.
+        tiny.Pipeline.Generate(TinyCascade.Request(numImages: 2)).Dispose();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var rssBefore = ResidentBytes();
+
+        for (var i = 0; i < 15; i++)
+        {
+            tiny.Pipeline.Generate(TinyCascade.Request(numImages: 2, seed: i)).Dispose();
+            Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+
+        // Native memory: the allocator may keep some pages, but per-run growth would add up to
+        // far more than this over 15 runs of ~10 MB of activations each.
+        var growth = ResidentBytes() - rssBefore;
+        Assert.True(growth < 64L << 20, $"resident memory grew by {growth >> 20} MiB over 15 runs");
+    }
+
+    static long ResidentBytes() =>
+        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+
+namespace TextToImage.Diffusion.Tests.Pipelines;
+
+public sealed class ModelFolderTests
+{
+    [Fact]
+    public void A_saved_random_cascade_loads_with_identical_weights()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.File("a"), "tiny", seed: 3);
+        RandomCascade.Create(temp.File("b"), "tiny", seed: 3);
+        RandomCascade.Create(temp.File("c"), "tiny", seed: 4);
+        using var a = ModelFolder.Load(temp.File("a"), ComputeTarget.Cpu);
+        using var b = ModelFolder.Load(temp.File("b"), ComputeTarget.Cpu);
+        using var c = ModelFolder.Load(temp.File("c"), ComputeTarget.Cpu);
+
+        Assert.Equal("random-tiny", a.Name);
+        Assert.Equal([StageKind.Base, StageKind.SuperResolution, StageKind.SuperResolution], a.Stages.Select(s => s.Kind));
+        var weightsA = a.Stages[1].Network.state_dict();
+        var weightsB = b.Stages[1].Network.state_dict();
+        var weightsC = c.Stages[1].Network.state_dict();
+        Assert.All(weightsA, kv => Assert.True(TensorAssert.Equal(kv.Value, weightsB[kv.Key]), kv.Key));
+        Assert.Contains(weightsA, kv => !TensorAssert.Equal(kv.Value, weightsC[kv.Key]));
+    }
+
+    [Fact]
+    public void Saving_over_an_existing_model_needs_overwrite()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+        Assert.Throws<IOException>(() => RandomCascade.Create(temp.Path, "tiny"));
+        RandomCascade.Create(temp.Path, "tiny", overwrite: true);
+    }
+
+    [Fact]
+    public void Missing_or_broken_files_are_named_in_the_error()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+
+        File.Delete(Path.Combine(temp.Path, "sr_32", ModelFolder.WeightsFile));
+        var missing = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains(Path.Combine("sr_32", ModelFolder.WeightsFile), missing.Message);
+
+        File.WriteAllText(Path.Combine(temp.Path, ModelIndex.FileName), "{ not json");
+        var broken = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains(ModelIndex.FileName, broken.Message);
+
+        Assert.Throws<DirectoryNotFoundException>(() => ModelFolder.Load(temp.File("nowhere"), ComputeTarget.Cpu));
+    }
+
+    [Fact]
+    public void Weights_that_do_not_fit_the_config_are_refused()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+        // Widen the base network in its config only: the stored weights no longer match it.
+        var configPath = Path.Combine(temp.Path, "base", ModelFolder.NetworkConfigFile);
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        var channels = config["block_out_channels"]!.AsArray();
+        channels[0] = channels[0]!.GetValue<int>() * 2;
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains("conv_in.weight", error.Message);
+    }
+
+    [Fact]
+    public void The_folder_layout_is_diffusers_like()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "model_index.json")))!;
+        Assert.Equal("base", index["stages"]![0]!["folder"]!.GetValue<string>());
+        Assert.Equal("super_resolution", index["stages"]![1]!["kind"]!.GetValue<string>());
+        foreach (var stage in new[] { "base", "sr_32", "sr_64" })
+        {
+            var unet = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, stage, "config.json")))!;
+            Assert.NotNull(unet["block_out_channels"]);
+            var scheduler = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, stage, "scheduler_config.json")))!;
+            Assert.Equal("DDPMScheduler", scheduler["_class_name"]!.GetValue<string>());
+            Assert.True(File.Exists(Path.Combine(temp.Path, stage, "diffusion_pytorch_model.safetensors")));
+        }
+    }
+}
