@@ -7,7 +7,15 @@ namespace TextToImage.Diffusion.Native;
 /// <summary>Where and in which precision the networks run.</summary>
 public sealed record ComputeTarget(Device Device, ScalarType DType)
 {
-    public static ComputeTarget Cpu { get; } = new(CPU, ScalarType.Float32);
+    /// <summary>float32 on the CPU. (A property, not a static field: touching torch's types loads libtorch.)</summary>
+    public static ComputeTarget Cpu
+    {
+        get
+        {
+            TorchRuntime.EnsureAvailable();
+            return new ComputeTarget(CPU, ScalarType.Float32);
+        }
+    }
 
     /// <summary>
     /// Resolves the configuration words: device <c>auto|cpu|cuda</c> (auto = CUDA when the

@@ -1,42 +1,17 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace TextToImage.Diffusion.Native;
 
 /// <summary>
-/// Gets libtorch ready before the first torch call. On Debian 12 the build patched
-/// TorchSharp's native library and put a shim beside it (Native/build/LibTorchCompat.cs);
-/// the shim must be loaded into the global symbol scope first, which this class does when
-/// the engine assembly is first used. <see cref="EnsureAvailable"/> turns a load failure
-/// into a message that says what to do.
+/// Loads libtorch once, and turns a failure into a message that says what to do. On Debian 12
+/// TorchSharp's native library only loads as the build adapts it (Native/build/LibTorchCompat.cs);
+/// a build made elsewhere and copied over lacks that adaptation, and the loader's own reason
+/// (a missing GLIBCXX version) is reported with the remedy.
 /// </summary>
 public static class TorchRuntime
 {
-    internal const string ShimName = "libt2i_ios_base_compat.so";
-    const int RtldNow = 0x2, RtldGlobal = 0x100;
-
     static readonly Lazy<string?> LoadFailure = new(TryLoadBackend);
-
-    /// <summary>The shim that was loaded, or null where none was needed.</summary>
-    public static string? LoadedShim { get; private set; }
-
-#pragma warning disable CA2255 // A library initializer is the point: it must run before TorchSharp loads.
-    [ModuleInitializer]
-#pragma warning restore CA2255
-    internal static void LoadCompatShim()
-    {
-        if (!OperatingSystem.IsLinux() || LoadedShim is not null) return;
-        foreach (var folder in NativeFolders())
-        {
-            var shim = Path.Combine(folder, ShimName);
-            if (File.Exists(shim) && dlopen(shim, RtldNow | RtldGlobal) != IntPtr.Zero)
-            {
-                LoadedShim = shim;
-                return;
-            }
-        }
-    }
 
     /// <summary>Loads libtorch, or throws with the loader's reason and the remedy.</summary>
     public static void EnsureAvailable()
@@ -46,46 +21,69 @@ public static class TorchRuntime
 
     static string? TryLoadBackend()
     {
-        LoadCompatShim();
+        // Ask the dynamic loader first: when it refuses, TorchSharp would print a long trace and
+        // copy all of libtorch into <app>/cpu before failing with a less useful reason.
+        if (NativeLoaderRefusal() is { } refusal)
+            return $"libtorch could not be loaded: {refusal}{Environment.NewLine}" +
+                   "On Debian 12 the build adapts TorchSharp's native library to the system's older libstdc++; a build " +
+                   "made on another system and copied here lacks that: build or publish on this machine, or run on " +
+                   "Debian 13 / Ubuntu 24.04.";
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
+            DisableNnpack();
             return null;
         }
         catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException)
         {
-            return $"libtorch could not be loaded: {NativeLoaderReason() ?? e.Message}{Environment.NewLine}" +
-                   "On Debian 12 the build adapts TorchSharp to the system's older libstdc++ (it needs g++ at build " +
-                   "time: apt-get install g++, then rebuild). A build made elsewhere and copied here lacks that " +
-                   "adaptation: rebuild or publish on this machine, or run on Debian 13 / Ubuntu 24.04.";
+            return $"libtorch could not be loaded: {e.InnerException?.Message ?? e.Message}";
         }
     }
 
-    /// <summary>Asks the dynamic loader itself why TorchSharp's library fails (e.g. a missing GLIBCXX version).</summary>
-    static string? NativeLoaderReason()
+    /// <summary>
+    /// libtorch tries NNPACK for CPU convolutions and, where NNPACK cannot initialise (most x86
+    /// servers: "Unsupported hardware"), retries and logs a warning on every convolution: about
+    /// 900 lines per image. oneDNN serves those convolutions either way, so switch NNPACK off, as
+    /// torch.backends.nnpack.set_flags(False) does in Python. TorchSharp has no binding for it;
+    /// the two functions are exported by libtorch_cpu under their Itanium C++ names (Linux).
+    /// </summary>
+    static void DisableNnpack()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            SetUserEnabledNnpack(GlobalContext(), false);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            // Another libtorch build: keep its defaults.
+        }
+    }
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
+
+    /// <summary>The loader's reason for refusing TorchSharp's library in the app folder, or null.</summary>
+    static string? NativeLoaderRefusal()
     {
         if (!OperatingSystem.IsLinux()) return null;
-        foreach (var folder in NativeFolders())
-        {
-            var library = Path.Combine(folder, "libLibTorchSharp.so");
-            if (!File.Exists(library)) continue;
-            var handle = dlopen(library, RtldNow);
-            if (handle != IntPtr.Zero) return null;
-            return Marshal.PtrToStringAnsi(dlerror());
-        }
-        return "libLibTorchSharp.so is not in the application folder (is the libtorch package referenced?)";
-    }
-
-    static IEnumerable<string> NativeFolders()
-    {
         var app = AppContext.BaseDirectory;
-        yield return Path.Combine(app, "runtimes", "linux-x64", "native");
-        yield return app;
+        var library = new[] { Path.Combine(app, "runtimes", "linux-x64", "native"), app }
+            .Select(folder => Path.Combine(folder, "libLibTorchSharp.so"))
+            .FirstOrDefault(File.Exists);
+        if (library is null) return null; // not beside the app: TorchSharp's own probing reports it
+        try
+        {
+            // Harmless when it succeeds: TorchSharp loads this very file next.
+            NativeLibrary.Load(library);
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            return e.Message; // carries the loader's own text, e.g. "version `GLIBCXX_3.4.32' not found"
+        }
     }
-
-    [DllImport("libc", EntryPoint = "dlopen")]
-    static extern IntPtr dlopen(string path, int flags);
-
-    [DllImport("libc", EntryPoint = "dlerror")]
-    static extern IntPtr dlerror();
 }

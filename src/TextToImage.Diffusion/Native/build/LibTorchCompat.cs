@@ -1,13 +1,13 @@
-// MSBuild task (compiled by RoslynCodeTaskFactory, see LibTorchCompat.targets).
+// MSBuild task (compiled by RoslynCodeTaskFactory against netstandard2.0, see LibTorchCompat.targets).
 // Makes TorchSharp's libLibTorchSharp.so loadable where libstdc++ predates GLIBCXX_3.4.32
-// (Debian 12). Its only use of that version is std::ios_base_library_init(), so we
-//   1. drop the version requirement of that one symbol (.gnu.version entry -> 1, global), and
-//   2. mark the GLIBCXX_3.4.32 entry of .gnu.version_r weak, so glibc tolerates its absence;
-// a shim library built here with g++ and put next to it (libt2i_ios_base_compat.so, loaded
-// RTLD_GLOBAL by TorchRuntime before TorchSharp) then provides the unversioned symbol.
-// On a system whose libstdc++ is new enough it does nothing. (Compiled against netstandard2.0.) Facts: shared/notes/native-libtorch.md.
+// (Debian 12). The library's only use of that version is std::ios_base_library_init, which
+// GCC 13's <iostream> references with a bare `.globl` to pin the libstdc++ version: no code
+// calls it and no relocation names it (checked with readelf -r), so nothing ever binds it.
+// Two edits drop the requirement:
+//   1. that symbol's .gnu.version entry -> 1 (global, unversioned), and
+//   2. the GLIBCXX_3.4.32 entry of .gnu.version_r marked weak, so glibc tolerates its absence.
+// On a system whose libstdc++ is new enough it changes nothing. Facts: shared/notes/native-libtorch.md.
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -19,7 +19,6 @@ public sealed class LibTorchCompat : Task
 {
     const string Symbol = "_ZSt21ios_base_library_initv";
     const string Version = "GLIBCXX_3.4.32";
-    const string ShimName = "libt2i_ios_base_compat.so";
     const uint ShtDynSym = 11, ShtGnuVerNeed = 0x6ffffffe, ShtGnuVerSym = 0x6fffffff;
     const ushort VerFlgWeak = 0x2, VerNdxGlobal = 1;
 
@@ -31,8 +30,6 @@ public sealed class LibTorchCompat : Task
 
     /// <summary>Output folders (build or publish) that may hold TorchSharp's native library.</summary>
     [Required] public ITaskItem[] Directories { get; set; } = Array.Empty<ITaskItem>();
-
-    [Required] public string ShimSource { get; set; } = "";
 
     public override bool Execute()
     {
@@ -55,7 +52,6 @@ public sealed class LibTorchCompat : Task
                              "Build and run on a system whose libstdc++ has it (Debian 13, Ubuntu 24.04) instead.");
                 return false;
             }
-            if (!BuildShim(Path.Combine(Path.GetDirectoryName(library)!, ShimName))) return false;
         }
         return true;
     }
@@ -63,7 +59,7 @@ public sealed class LibTorchCompat : Task
     static bool SystemLibStdCxxHas(string version)
     {
         var path = LibStdCxxCandidates.FirstOrDefault(File.Exists);
-        // No libstdc++ where we look: nothing we could patch for either.
+        // No libstdc++ where we look: nothing we could adapt to either.
         return path is null || Encoding.ASCII.GetString(File.ReadAllBytes(path)).Contains(version + "\0");
     }
 
@@ -78,30 +74,6 @@ public sealed class LibTorchCompat : Task
         File.Delete(library);
         File.Move(temp, library);
         Log.LogMessage(MessageImportance.High, $"Patched {library} for a libstdc++ without {Version}.");
-    }
-
-    bool BuildShim(string shim)
-    {
-        if (File.Exists(shim) && File.GetLastWriteTimeUtc(shim) >= File.GetLastWriteTimeUtc(ShimSource)) return true;
-        var start = new ProcessStartInfo("g++", $"-shared -fPIC -O2 -o \"{shim}\" \"{ShimSource}\"")
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
-        };
-        try
-        {
-            using var gxx = Process.Start(start)!;
-            var errors = gxx.StandardError.ReadToEnd();
-            gxx.WaitForExit();
-            if (gxx.ExitCode == 0) return true;
-            Log.LogError($"g++ failed to build {shim}: {errors}");
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Log.LogError($"This system's libstdc++ lacks {Version}, which TorchSharp needs. The build adapts TorchSharp " +
-                         "with a small shim compiled by g++, and g++ was not found: install it (apt-get install g++), " +
-                         "or build and run on Debian 13 / Ubuntu 24.04, whose libstdc++ needs no shim.");
-        }
-        return false;
     }
 
     /// <returns>whether any byte changed.</returns>
@@ -165,7 +137,7 @@ public sealed class LibTorchCompat : Task
                 if (version != VerNdxGlobal) { W16(elf, entry, VerNdxGlobal); changed = true; }
             }
             else if (versionIndex >= 0 && version == versionIndex)
-                throw new InvalidDataException($"symbol {name} also needs {Version}; the shim only provides {Symbol}.");
+                throw new InvalidDataException($"symbol {name} also needs {Version}, and only {Symbol} is known to be unused.");
         }
         if (!symbolFound && versionIndex >= 0)
             throw new InvalidDataException($"it needs {Version} but does not import {Symbol}.");
