@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TextToImage.Diffusion.Pipelines;
+using static TorchSharp.torch;
 
 namespace TextToImage.Cli;
 
@@ -13,11 +14,19 @@ static class NewModelCommand
         var preset = new Option<string>("--preset") { Description = $"One of: {string.Join(", ", RandomCascade.Presets)}.", DefaultValueFactory = _ => "tiny" };
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights.", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "Overwrite a model already in that folder." };
-        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force };
+        var weights = new Option<string>("--weights-dtype") { Description = "Stored precision: float32, float16 or bfloat16.", DefaultValueFactory = _ => "float32" };
+        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force, weights };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var folder = parsed.GetRequiredValue(output).FullName;
-            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force));
+            var dtype = parsed.GetRequiredValue(weights) switch
+            {
+                "float32" => ScalarType.Float32,
+                "float16" => ScalarType.Float16,
+                "bfloat16" => ScalarType.BFloat16,
+                var other => throw new ArgumentException($"Unknown weights dtype '{other}': use float32, float16 or bfloat16."),
+            };
+            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force), dtype);
             AnsiConsole.MarkupLineInterpolated($"wrote [green]{folder}[/]");
             return 0;
         }));

@@ -4,6 +4,7 @@ using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace TextToImage.Diffusion.Pipelines;
 
@@ -18,8 +19,9 @@ public static class RandomCascade
     /// <summary>
     /// <c>tiny</c>: 16 px base, super-resolution to 32 and 64 px, a few hundred thousand parameters in all (tests).
     /// <c>small</c>: the CPU-sized cascade, 32 px base and 32 -> 128 super-resolution.
+    /// Weights are stored as <paramref name="weightsDType"/> (default float32; float16 halves the files).
     /// </summary>
-    public static void Create(string folder, string preset, long seed = 0, bool overwrite = false)
+    public static void Create(string folder, string preset, long seed = 0, bool overwrite = false, ScalarType? weightsDType = null)
     {
         TorchRuntime.EnsureAvailable();
         var (encoder, configs) = preset switch
@@ -56,7 +58,7 @@ public static class RandomCascade
                     Defaults = c.Item2 == StageKind.Base ? new StageDefaults { Steps = 50 } : new StageDefaults { Steps = 25, GuidanceScale = 1.0 },
                 }).ToList(),
             };
-            ModelFolder.Save(folder, index, encoder, stages, overwrite: overwrite);
+            ModelFolder.Save(folder, index, encoder, stages, weightsDType, overwrite);
         }
         finally
         {

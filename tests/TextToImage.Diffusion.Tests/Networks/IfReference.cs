@@ -86,16 +86,13 @@ static class IfReference
         """;
 
     /// <summary>
-    /// /work/shared/reference/deepfloyd-if/&lt;file&gt;: found from the repository root (the folder
-    /// holding Api.sln) as ../shared/reference/deepfloyd-if. Missing files fail the test, loudly.
+    /// Networks/Reference/&lt;file&gt;, copied beside the tests: the published IF key layouts (see
+    /// Reference/README.md for their provenance). Missing files fail the test, loudly.
     /// </summary>
     public static Dictionary<string, long[]> ReadKeys(string file)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Api.sln"))) root = root.Parent;
-        Assert.True(root is not null, $"No Api.sln above {AppContext.BaseDirectory}: cannot find the repository root.");
-        var path = Path.GetFullPath(Path.Combine(root!.FullName, "..", "shared", "reference", "deepfloyd-if", file));
-        Assert.True(File.Exists(path), $"Reference layout {path} is missing: the IF key lists must sit in ../shared/reference/deepfloyd-if beside the repository.");
+        var path = Path.Combine(AppContext.BaseDirectory, "Networks", "Reference", file);
+        Assert.True(File.Exists(path), $"Reference layout {path} is missing from the test output.");
 
         var keys = new Dictionary<string, long[]>();
         foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
