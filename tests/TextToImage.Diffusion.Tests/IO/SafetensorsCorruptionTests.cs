@@ -9,7 +9,7 @@ namespace TextToImage.Diffusion.Tests.IO;
 /// <summary>Every malformed file must fail with InvalidDataException naming the file (and the tensor at fault).</summary>
 public sealed class SafetensorsCorruptionTests : IDisposable
 {
-    readonly TempDirectory _dir = new();
+    readonly TempFolder _dir = new();
     readonly DisposeScope _scope = NewDisposeScope();
 
     public void Dispose()

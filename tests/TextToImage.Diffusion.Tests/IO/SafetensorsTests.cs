@@ -8,7 +8,7 @@ namespace TextToImage.Diffusion.Tests.IO;
 
 public sealed class SafetensorsTests : IDisposable
 {
-    readonly TempDirectory _dir = new();
+    readonly TempFolder _dir = new();
     readonly DisposeScope _scope = NewDisposeScope();
 
     public void Dispose()

@@ -7,7 +7,7 @@ namespace TextToImage.Diffusion.Tests.IO;
 [Collection(GlobalGeneratorCollection.Name)]
 public sealed class StateDictLoaderTests : IDisposable
 {
-    readonly TempDirectory _dir = new();
+    readonly TempFolder _dir = new();
     readonly DisposeScope _scope = NewDisposeScope();
 
     public void Dispose()

@@ -1,24 +1,5 @@
 namespace TextToImage.Diffusion.Tests.IO;
 
-/// <summary>A fresh folder for one test's files, removed afterwards.</summary>
-sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("t2i-io-").FullName;
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 /// <summary>A read-only stream that cannot seek, as a network or pipe stream behaves.</summary>
 sealed class ForwardOnlyStream(Stream inner) : Stream
 {
