@@ -14,7 +14,7 @@ static class BenchCommand
 {
     public static Command Create()
     {
-        var batch = new Option<int>("--batch", "-b") { Description = "Batch size of each U-Net forward (2 = one guided image).", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Batch size of each U-Net forward (2 = one guided image, what generation runs).", DefaultValueFactory = _ => 2 };
         var iterations = new Option<int>("--iterations", "-i") { Description = "Timed repetitions per row (median reported).", DefaultValueFactory = _ => 10 };
         var textLength = new Option<int>("--text-tokens") { Description = "Text tokens attended to.", DefaultValueFactory = _ => 32 };
         var textDim = new Option<int>("--text-dim") { Description = "Text embedding width (MiniLM: 384).", DefaultValueFactory = _ => 384 };

@@ -12,7 +12,7 @@ static class CliErrors
             return command();
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException
-                                       or UnauthorizedAccessException)
+                                       or UnauthorizedAccessException or NotSupportedException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

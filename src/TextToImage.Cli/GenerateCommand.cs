@@ -51,7 +51,8 @@ static class GenerateCommand
     static IReadOnlyList<string> Generate(CascadePipeline pipeline, GenerationRequest request, FileInfo output)
     {
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
         GenerationResult? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -65,6 +66,7 @@ static class GenerateCommand
                     bar.Value = progress.Step;
                 }, cancellation: cancel.Token);
             });
+        Console.CancelKeyPress -= onCtrlC;
         using (result)
         {
             return PngFiles.Write(result!, request, pipeline, output);

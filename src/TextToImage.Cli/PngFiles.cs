@@ -1,3 +1,4 @@
+using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
 
 namespace TextToImage.Cli;
@@ -13,13 +14,8 @@ static class PngFiles
         var paths = pngs.Count == 1
             ? [output.FullName]
             : pngs.Select((_, i) => Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(output.Name)}-{i + 1}{output.Extension}")).ToList();
-        for (var i = 0; i < pngs.Count; i++)
-        {
-            // Temp file then rename: an interrupted run never leaves a truncated PNG behind.
-            var temp = paths[i] + ".tmp";
-            File.WriteAllBytes(temp, pngs[i]);
-            File.Move(temp, paths[i], overwrite: true);
-        }
+        // Each file appears whole or not at all: an interrupted run never leaves a truncated PNG.
+        for (var i = 0; i < pngs.Count; i++) AtomicFile.WriteAllBytes(paths[i], pngs[i]);
         return paths;
     }
 }

@@ -21,7 +21,7 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         using var scope = NewDisposeScope();
         var a = randn(n, n).to(target.DType, target.Device);
         var b = randn(n, n).to(target.DType, target.Device);
-        var seconds = Median(() => a.matmul(b).Dispose());
+        var seconds = Median(() => a.matmul(b));
         return new BenchmarkRow($"matmul {n}^3", 0, $"{n}x{n}", seconds, 2.0 * n * n * n / 1e9);
     }
 
@@ -39,13 +39,14 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         var mask = ones(batch, textTokens, ScalarType.Bool, target.Device);
         var labels = config.ClassEmbedType is null ? null : full(batch, 250, ScalarType.Int64, target.Device);
         using var inference = inference_mode();
-        var seconds = Median(() => network.forward(sample, timesteps, text, mask, labels).Dispose());
+        var seconds = Median(() => network.forward(sample, timesteps, text, mask, labels));
         var flops = UNetFlops.CountForward(network, shape, textTokens);
         var parameters = network.parameters().Sum(p => p.numel());
         return new BenchmarkRow(name, parameters, string.Join("x", shape), seconds, flops / 1e9);
     }
 
-    double Median(Action call)
+    /// <summary>Median seconds of <paramref name="call"/>; everything a call allocates is freed before the next.</summary>
+    double Median(Func<Tensor> call)
     {
         for (var i = 0; i < WarmUp; i++) Synchronized(call);
         var times = Enumerable.Range(0, Math.Max(1, iterations)).Select(_ =>
@@ -57,8 +58,9 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         return times[times.Count / 2];
     }
 
-    void Synchronized(Action call)
+    void Synchronized(Func<Tensor> call)
     {
+        using var scope = NewDisposeScope();
         call();
         if (target.Device.type == DeviceType.CUDA) cuda.synchronize();
     }

@@ -21,28 +21,15 @@ internal static class SafetensorsWriter
         var (entries, sources) = Plan(tensors, floatType);
         var header = SafetensorsHeader.Serialize(entries, metadata);
 
-        var target = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Span<byte> prefix = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
-                file.Write(prefix);
-                file.Write(header);
-                for (var i = 0; i < entries.Count; i++)
-                    WriteTensor(file, sources[i], entries[i]);
-                // The rename below must never publish a file whose bytes are still only in the page cache.
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, target, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+            Span<byte> prefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+            file.Write(prefix);
+            file.Write(header);
+            for (var i = 0; i < entries.Count; i++)
+                WriteTensor(file, sources[i], entries[i]);
+        });
     }
 
     static (List<SafetensorsEntry> Entries, List<torch.Tensor> Sources) Plan(
@@ -90,20 +77,5 @@ internal static class SafetensorsWriter
         using var converted = detached.to(entry.DType, torch.CPU);
         using var contiguous = converted.contiguous();
         TensorBytes.WriteTo(file, contiguous);
-    }
-
-    static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the original error matters more than a stray temp file.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -29,8 +29,8 @@ public sealed class ChannelsLastConv2d : nn.Module<Tensor, Tensor>
         var bound = 1 / Math.Sqrt(inChannels * kernelSize * kernelSize);
         using (no_grad())
         {
-            weight = new Parameter(empty([outChannels, inChannels, kernelSize, kernelSize], device: device).uniform_(-bound, bound));
-            bias = new Parameter(empty([outChannels], device: device).uniform_(-bound, bound));
+            weight = Layers.Owned(new Parameter(empty([outChannels, inChannels, kernelSize, kernelSize], device: device).uniform_(-bound, bound)));
+            bias = Layers.Owned(new Parameter(empty([outChannels], device: device).uniform_(-bound, bound)));
         }
         RegisterComponents();
     }

@@ -55,7 +55,17 @@ public static class Layers
     {
         using var _ = no_grad();
         using var init = randn(shape, device: buildDevice);
-        return new Parameter(init.mul(scale));
+        return Owned(new Parameter(init.mul(scale)));
+    }
+
+    /// <summary>
+    /// A parameter belongs to its module, not to whatever dispose scope the network happens to be
+    /// built in: without this a network built inside a scope loses its weights when the scope ends.
+    /// </summary>
+    public static Parameter Owned(Parameter parameter)
+    {
+        parameter.DetachFromDisposeScope();
+        return parameter;
     }
 
     /// <summary>diffusers' <c>get_activation</c> names.</summary>

@@ -1,3 +1,4 @@
+using TextToImage.Diffusion.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -117,7 +118,7 @@ public sealed record UNet2DConditionConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public void Save(string path) => File.WriteAllText(path, ToJson());
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>Throws, naming the key and its value, when this engine cannot build the network described.</summary>
     public void Validate() => UNetConfigValidation.Check(this);

@@ -12,14 +12,34 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
 {
     public string Name { get; } = name;
     public ITextEncoder TextEncoder { get; } = textEncoder;
-    public IReadOnlyList<CascadeStage> Stages { get; } = stages.Count > 0 && stages[0].Kind == StageKind.Base
-        && stages.Skip(1).All(s => s.Kind == StageKind.SuperResolution)
-        ? stages
-        : throw new InvalidDataException("A cascade is one base stage followed by super-resolution stages.");
+    public IReadOnlyList<CascadeStage> Stages { get; } = Checked(stages, textEncoder.EmbeddingDim);
     public ComputeTarget Target { get; } = target;
 
     /// <summary>The output resolution of each stage, in order.</summary>
     public IReadOnlyList<int> Resolutions => Stages.Select(s => s.Resolution).ToList();
+
+    /// <summary>Catches a model folder whose parts do not fit together at load, not at the first request.</summary>
+    static IReadOnlyList<CascadeStage> Checked(IReadOnlyList<CascadeStage> stages, int textDim)
+    {
+        if (stages.Count == 0 || stages[0].Kind != StageKind.Base || stages.Skip(1).Any(s => s.Kind != StageKind.SuperResolution))
+            throw new InvalidDataException("A cascade is one base stage followed by super-resolution stages.");
+        for (var i = 0; i < stages.Count; i++)
+        {
+            var stage = stages[i];
+            var config = stage.Network.Config;
+            if (config.TextStatesDim != textDim)
+                throw new InvalidDataException($"Stage '{stage.Name}' takes text embeddings of width {config.TextStatesDim}, but the text encoder gives {textDim}.");
+            if (config.OutChannels != stage.ImageChannels && config.OutChannels != 2 * stage.ImageChannels)
+                throw new InvalidDataException($"Stage '{stage.Name}' outputs {config.OutChannels} channels: expected {stage.ImageChannels} (a prediction) or {2 * stage.ImageChannels} (with learned variance).");
+            if (i == 0) continue;
+            var previous = stages[i - 1];
+            if (stage.ImageChannels != previous.ImageChannels || config.InChannels % 2 != 0)
+                throw new InvalidDataException($"Super-resolution stage '{stage.Name}' takes {config.InChannels} input channels: expected twice the {previous.ImageChannels} image channels of '{previous.Name}'.");
+            if (stage.Resolution <= previous.Resolution)
+                throw new InvalidDataException($"Stage '{stage.Name}' ({stage.Resolution} px) must be larger than '{previous.Name}' ({previous.Resolution} px).");
+        }
+        return stages;
+    }
 
     public void Dispose()
     {

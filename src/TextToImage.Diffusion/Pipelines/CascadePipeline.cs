@@ -46,7 +46,7 @@ public sealed class CascadePipeline(CascadeModel model)
                 var images = sampler.Sample(request.NumImages, text, previous, (step, total) =>
                     progress?.Invoke(new GenerationProgress(s, stage.Name, stageCount, step, total)), cancellation);
                 previous = images;
-                var result = new StageResult(s, stage.Name, images.to_type(ScalarType.Float32).cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed);
+                var result = new StageResult(s, stage.Name, images.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed);
                 results.Add(result);
                 stageCompleted?.Invoke(result);
             }

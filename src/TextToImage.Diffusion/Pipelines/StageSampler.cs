@@ -15,7 +15,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
 {
     /// <param name="text">One image's conditioning: its prompt row, then (when guiding) the unconditional row; on the stage's device.</param>
     /// <param name="lowResolution">The previous stage's images, [-1, 1], for a super-resolution stage.</param>
-    /// <returns>[N, C, H, W] samples on the stage's device, in the caller's dispose scope.</returns>
+    /// <returns>[N, C, H, W] float32 samples on the stage's device, in the caller's dispose scope.</returns>
     public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, Action<int, int> onStep, CancellationToken cancellation)
     {
         var network = stage.Network;
@@ -25,9 +25,11 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);
         else scheduler.SetTimesteps(settings.Steps);
 
+        // The sample and every scheduler update stay in float32 whatever the network's precision:
+        // 50-1000 small updates in bf16's 8-bit mantissa would wash out. Only the network input is cast.
         var sampleShape = new long[] { count, stage.ImageChannels, stage.Resolution, stage.Resolution };
-        var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(dtype, device);
-        var lowResInput = lowResolution is null ? null : AugmentedLowResolution(lowResolution, scheduler.Schedule, count, dtype);
+        var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(device);
+        var lowResInput = lowResolution is null ? null : AugmentedLowResolution(lowResolution, scheduler.Schedule, count);
 
         for (var i = 0; i < scheduler.Timesteps.Count; i++)
         {
@@ -35,7 +37,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
             using var step = NewDisposeScope();
             var t = scheduler.Timesteps[i];
             var output = cat(Enumerable.Range(0, count).Select(image =>
-                PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)])).ToArray());
+                PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)], dtype)).ToArray());
             var next = scheduler.Step(output, t, sample, noise).PrevSample.MoveToOuterDisposeScope();
             sample.Dispose();
             sample = next;
@@ -50,14 +52,14 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// batch differs in its last bits from the same row alone, and over many steps that flips
     /// pixels. This way image i is identical whatever else the request holds.
     /// </summary>
-    Tensor PredictOne(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
+    Tensor PredictOne(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput, ScalarType networkDType)
     {
         var rows = text.Count;
-        var input = lowResInput is null ? sample : cat([sample, lowResInput], 1);
+        var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(networkDType);
         if (rows > 1) input = input.expand(rows, -1, -1, -1);
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
-        var output = stage.Network.forward(input, timesteps, text.TokenStates, text.Mask, labels);
+        var output = stage.Network.forward(input, timesteps, text.TokenStates, text.Mask, labels).to_type(ScalarType.Float32);
         return settings.UsesGuidance ? ClassifierFreeGuidance.Combine(output, settings.GuidanceScale, stage.ImageChannels) : output;
     }
 
@@ -66,13 +68,13 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// image is noised to the stage's level, which the network also receives as its class label,
     /// so at sampling it sees the same corruption it was trained on.
     /// </summary>
-    Tensor AugmentedLowResolution(Tensor lowResolution, NoiseSchedule schedule, int count, ScalarType dtype)
+    Tensor AugmentedLowResolution(Tensor lowResolution, NoiseSchedule schedule, int count)
     {
         using var scope = NewDisposeScope();
-        var upsampled = nn.functional.interpolate(lowResolution.to_type(ScalarType.Float32).clamp(-1, 1),
+        var upsampled = nn.functional.interpolate(lowResolution.clamp(-1, 1),
             [stage.Resolution, stage.Resolution], mode: InterpolationMode.Bilinear, align_corners: true);
         var levels = full(count, settings.NoiseLevel, ScalarType.Int64);
         var augmented = schedule.AddNoise(upsampled.cpu(), noise.RandnLike(upsampled.cpu()), levels);
-        return augmented.to(dtype, lowResolution.device).MoveToOuterDisposeScope();
+        return augmented.to(lowResolution.device).MoveToOuterDisposeScope();
     }
 }

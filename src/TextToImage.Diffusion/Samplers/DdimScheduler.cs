@@ -14,7 +14,7 @@ public sealed class DdimScheduler : SchedulerBase
     int? _stepRatio;
 
     /// <param name="eta">η of eq. 16: the weight of the noise added each step, 0 (deterministic) to 1.</param>
-    public DdimScheduler(SchedulerConfig config, double eta = 0) : base(config, TimestepSpacing.Leading, clipByDefault: true)
+    public DdimScheduler(SchedulerConfig config, double eta = 0) : base(config, TimestepSpacing.Leading, honoursClipSample: true)
     {
         if (!(eta >= 0) || double.IsInfinity(eta))
             throw new ArgumentOutOfRangeException(nameof(eta), eta, "eta must be a finite number ≥ 0.");

@@ -16,7 +16,7 @@ public sealed class DdpmScheduler : SchedulerBase
 
     readonly VarianceKind _varianceType;
 
-    public DdpmScheduler(SchedulerConfig config) : base(config, TimestepSpacing.Leading, clipByDefault: true)
+    public DdpmScheduler(SchedulerConfig config) : base(config, TimestepSpacing.Leading, honoursClipSample: true)
     {
         _varianceType = (config.VarianceType ?? "fixed_small") switch
         {

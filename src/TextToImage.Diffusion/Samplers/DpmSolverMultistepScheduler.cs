@@ -26,7 +26,7 @@ public sealed class DpmSolverMultistepScheduler : SchedulerBase
     // x₀ of the previous step (order 2). Owned here, outside every dispose scope.
     Tensor? _previousOriginal;
 
-    public DpmSolverMultistepScheduler(SchedulerConfig config) : base(config, TimestepSpacing.Linspace, clipByDefault: false)
+    public DpmSolverMultistepScheduler(SchedulerConfig config) : base(config, TimestepSpacing.Linspace, honoursClipSample: false)
     {
         // diffusers maps the algorithm and solver names of sibling schedulers onto these when switching.
         if (config.AlgorithmType is not ("dpmsolver++" or "deis"))

@@ -67,8 +67,6 @@ public sealed class PerSampleNoise : NoiseSource
         _generators = generators;
     }
 
-    public int Count => _generators.Count;
-
     protected override Tensor DrawCpuFloat32(long[] shape)
     {
         if (shape.Length == 0 || shape[0] != _generators.Count)

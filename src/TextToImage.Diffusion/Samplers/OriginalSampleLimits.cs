@@ -15,14 +15,17 @@ internal sealed class OriginalSampleLimits
     readonly bool _clip;
     readonly double _clipRange;
 
-    public OriginalSampleLimits(SchedulerConfig config, bool clipByDefault)
+    /// <param name="honoursClipSample">False for samplers whose diffusers counterpart has no
+    /// <c>clip_sample</c> option (DPM-Solver): one model's config serves every sampler, and a DDPM
+    /// config's clip must not change what DPM-Solver computes. Where honoured, it defaults to on.</param>
+    public OriginalSampleLimits(SchedulerConfig config, bool honoursClipSample)
     {
         if (config.Thresholding && config.DynamicThresholdingRatio is not (>= 0 and <= 1))
             throw new ArgumentException($"dynamic_thresholding_ratio must lie in [0, 1], not {config.DynamicThresholdingRatio}.");
         _thresholding = config.Thresholding;
         _ratio = config.DynamicThresholdingRatio;
         _maxValue = config.SampleMaxValue;
-        _clip = config.ClipSample ?? clipByDefault;
+        _clip = honoursClipSample && (config.ClipSample ?? true);
         _clipRange = config.ClipSampleRange;
     }
 

@@ -13,13 +13,13 @@ public abstract class SchedulerBase : IScheduler
     readonly OriginalSampleLimits _limits;
     int[] _timesteps = [];
 
-    private protected SchedulerBase(SchedulerConfig config, TimestepSpacing defaultSpacing, bool clipByDefault)
+    private protected SchedulerBase(SchedulerConfig config, TimestepSpacing defaultSpacing, bool honoursClipSample)
     {
         Config = config;
-        Schedule = NoiseSchedule.FromConfig(config);
+        Schedule = config.CreateNoiseSchedule();
         Prediction = PredictionTypes.Parse(config.PredictionType);
         Spacing = TimestepSpacings.Parse(config.TimestepSpacing, defaultSpacing);
-        _limits = new OriginalSampleLimits(config, clipByDefault);
+        _limits = new OriginalSampleLimits(config, honoursClipSample);
     }
 
     public SchedulerConfig Config { get; }

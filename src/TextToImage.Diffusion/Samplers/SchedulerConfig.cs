@@ -1,3 +1,5 @@
+using TextToImage.Diffusion.Schedules;
+using TextToImage.Diffusion.IO;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -44,7 +46,8 @@ public sealed record SchedulerConfig
     /// </summary>
     [JsonPropertyName("variance_type")] public string? VarianceType { get; init; }
 
-    /// <summary>Clamp predicted x₀ to ±<see cref="ClipSampleRange"/>. Null: on for DDPM and DDIM, off for DPM-Solver (diffusers' defaults).</summary>
+    /// <summary>Clamp predicted x₀ to ±<see cref="ClipSampleRange"/> (DDPM, DDIM; null = on, diffusers' default).
+    /// DPM-Solver ignores it, as diffusers' does, which has no such option.</summary>
     [JsonPropertyName("clip_sample")] public bool? ClipSample { get; init; }
 
     [JsonPropertyName("clip_sample_range")] public double ClipSampleRange { get; init; } = 1.0;
@@ -103,6 +106,33 @@ public sealed record SchedulerConfig
     // Python's json writes ±Infinity and NaN as bare tokens, which are not JSON.
     static readonly Regex BarePythonFloat = new(@"(?<=[:\[,]\s*)(-?Infinity|NaN)(?=\s*[,\]\}])", RegexOptions.Compiled);
 
+    /// <summary>Builds β from <c>trained_betas</c> or <c>beta_schedule</c> (linear, scaled_linear, squaredcos_cap_v2).</summary>
+    public NoiseSchedule CreateNoiseSchedule()
+    {
+        var t = NumTrainTimesteps;
+        if (t < 1) throw new ArgumentException($"num_train_timesteps must be positive, not {t}.", "num_train_timesteps");
+        float[] betas;
+        if (TrainedBetas is { } trained)
+        {
+            if (trained.Count != t)
+                throw new ArgumentException($"trained_betas has {trained.Count} values but num_train_timesteps is {t}.");
+            betas = trained.Select(b => (float)b).ToArray();
+        }
+        else
+        {
+            betas = BetaSchedule switch
+            {
+                "linear" => BetaSchedules.Linear(BetaStart, BetaEnd, t),
+                "scaled_linear" => BetaSchedules.ScaledLinear(BetaStart, BetaEnd, t),
+                "squaredcos_cap_v2" => BetaSchedules.SquaredCosCapV2(t),
+                _ => throw new ArgumentException(
+                    $"beta_schedule '{BetaSchedule}' is not supported; use linear, scaled_linear, squaredcos_cap_v2 or trained_betas."),
+            };
+        }
+        if (RescaleBetasZeroSnr) betas = BetaSchedules.RescaleZeroTerminalSnr(betas);
+        return new NoiseSchedule(betas);
+    }
+
     public static SchedulerConfig Parse(string json)
     {
         try
@@ -130,7 +160,7 @@ public sealed record SchedulerConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
-    public void Save(string path) => File.WriteAllText(path, ToJson() + Environment.NewLine);
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + Environment.NewLine);
 
     /// <summary>Reads numbers or the names Python writes for non-finite floats; writes non-finite values the way Python does.</summary>
     sealed class PythonFloatConverter : JsonConverter<double?>

@@ -1,4 +1,3 @@
-using TextToImage.Diffusion.Samplers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,34 +26,6 @@ public sealed class NoiseSchedule
         var alphas = 1.0f - torch.tensor(_betas);
         _alphas = alphas.data<float>().ToArray();
         _alphasCumprod = torch.cumprod(alphas, 0).data<float>().ToArray();
-    }
-
-    /// <summary>Builds β from <c>trained_betas</c> or <c>beta_schedule</c> (linear, scaled_linear, squaredcos_cap_v2).</summary>
-    public static NoiseSchedule FromConfig(SchedulerConfig config)
-    {
-        var t = config.NumTrainTimesteps;
-        if (t < 1) throw new ArgumentException($"num_train_timesteps must be positive, not {t}.", nameof(config));
-        float[] betas;
-        if (config.TrainedBetas is { } trained)
-        {
-            if (trained.Count != t)
-                throw new ArgumentException($"trained_betas has {trained.Count} values but num_train_timesteps is {t}.", nameof(config));
-            betas = trained.Select(b => (float)b).ToArray();
-        }
-        else
-        {
-            betas = config.BetaSchedule switch
-            {
-                "linear" => BetaSchedules.Linear(config.BetaStart, config.BetaEnd, t),
-                "scaled_linear" => BetaSchedules.ScaledLinear(config.BetaStart, config.BetaEnd, t),
-                "squaredcos_cap_v2" => BetaSchedules.SquaredCosCapV2(t),
-                _ => throw new ArgumentException(
-                    $"beta_schedule '{config.BetaSchedule}' is not supported; use linear, scaled_linear, squaredcos_cap_v2 or trained_betas.",
-                    nameof(config)),
-            };
-        }
-        if (config.RescaleBetasZeroSnr) betas = BetaSchedules.RescaleZeroTerminalSnr(betas);
-        return new NoiseSchedule(betas);
     }
 
     public int NumTrainTimesteps => _betas.Length;

@@ -33,13 +33,6 @@ public sealed class TextEmbeddings : IDisposable
         return new TextEmbeddings(TokenStates.index_select(0, index), Mask.index_select(0, index), Pooled.index_select(0, index));
     }
 
-    /// <summary>This batch followed by <paramref name="other"/>'s: the layout of a batched guidance forward.</summary>
-    public TextEmbeddings Concat(TextEmbeddings other)
-    {
-        using var scope = NewDisposeScope();
-        return new TextEmbeddings(cat([TokenStates, other.TokenStates]), cat([Mask, other.Mask]), cat([Pooled, other.Pooled]));
-    }
-
     /// <summary>A copy on <paramref name="device"/>, floating tensors as <paramref name="dtype"/>.</summary>
     public TextEmbeddings To(Device device, ScalarType dtype)
     {

@@ -14,12 +14,12 @@ public sealed record TextEncoderConfig
 
     public const string FileName = "config.json";
 
-    public static TextEncoderConfig Load(string folder) => ModelIndex.ReadJson<TextEncoderConfig>(Path.Combine(folder, FileName));
+    public static TextEncoderConfig Load(string folder) => JsonFiles.Read<TextEncoderConfig>(Path.Combine(folder, FileName));
 
     public void Save(string folder)
     {
         Directory.CreateDirectory(folder);
-        ModelIndex.WriteJsonAtomically(Path.Combine(folder, FileName), this);
+        JsonFiles.Write(Path.Combine(folder, FileName), this);
     }
 
     public ITextEncoder Create() => Type switch

@@ -52,6 +52,13 @@ public sealed class CliTests
         Assert.Contains("Resolution 100 is not one of this model's", output);
         Assert.Equal(1, T2i("generate", "--model", temp.File("absent"), "--prompt", "x", "--out", temp.File("x.png")));
         Assert.Equal(1, T2i("generate", "--model", temp.File("model"), "--prompt", "x", "--sampler", "euler", "--out", temp.File("x.png")));
+
+        var config = temp.File("model/base/config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"DownBlock2D\"", "\"CrossAttnDownBlock2D\""));
+        var (broken, brokenOutput) = Run("generate", "--model", temp.File("model"), "--prompt", "x", "--out", temp.File("x.png"));
+        Assert.Equal(1, broken);
+        Assert.Contains("Stage 'base'", brokenOutput);
+        Assert.DoesNotContain("Unhandled exception", brokenOutput);
         Assert.False(File.Exists(temp.File("x.png")));
     }
 
@@ -60,8 +67,14 @@ public sealed class CliTests
     {
         var (exitCode, output) = Run("bench", "--iterations", "1", "--batch", "1", "--device", "cpu");
         Assert.True(exitCode == 0, output);
-        Assert.Contains("matmul", output);
-        Assert.Contains("super-res 32->128", output);
         Assert.Contains("GFLOP/s", output);
+        foreach (var workload in new[] { "matmul 1024^3", "base 32px", "super-res 32->128" })
+        {
+            var row = output.Split('\n').Single(line => line.Contains(workload));
+            // The row's median ms, GFLOP per call and GFLOP/s: measured, so positive and finite.
+            var numbers = System.Text.RegularExpressions.Regex.Matches(row.Split(workload)[1], @"\d+\.\d+")
+                .Select(m => double.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.True(numbers.Count >= 3 && numbers.All(n => n > 0 && double.IsFinite(n)), row);
+        }
     }
 }

@@ -4,7 +4,6 @@ using static TorchSharp.torch;
 
 namespace TextToImage.Diffusion.Tests.IO;
 
-[Collection(GlobalGeneratorCollection.Name)]
 public sealed class StateDictLoaderTests : IDisposable
 {
     readonly TempFolder _dir = new();

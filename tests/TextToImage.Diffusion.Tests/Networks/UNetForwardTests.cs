@@ -16,6 +16,22 @@ public sealed class UNetForwardTests
     }
 
     [Fact]
+    public void A_network_built_inside_a_dispose_scope_outlives_it()
+    {
+        UNet2DConditionModel model;
+        using (NewDisposeScope())
+            model = new UNet2DConditionModel(UNetPresets.Tiny(sampleSize: 8, superResolution: true));
+        using (model)
+        using (NewDisposeScope())
+        {
+            var g = new Generator(2);
+            var output = Run(model, Randn(g, 1, 6, 8, 8), Randn(g, 1, 5, 32), labels: tensor(new[] { 100L }));
+            Assert.True(output.isfinite().all().item<bool>());
+            Assert.All(model.parameters(), p => Assert.False(p.IsInvalid));
+        }
+    }
+
+    [Fact]
     public void Base_stage_maps_a_sample_to_a_prediction_of_the_same_size()
     {
         using var scope = NewDisposeScope();

@@ -28,12 +28,39 @@ public sealed class ModelFolderTests
     }
 
     [Fact]
-    public void Saving_over_an_existing_model_needs_overwrite()
+    public void Saving_over_an_existing_model_needs_overwrite_and_then_replaces_it_whole()
     {
         using var temp = new TempFolder();
         RandomCascade.Create(temp.Path, "tiny");
         Assert.Throws<IOException>(() => RandomCascade.Create(temp.Path, "tiny"));
+
+        RandomCascade.Create(temp.Path, "small", overwrite: true);
+        Assert.Equal(["base", "sr_128", "text_encoder"], Directory.GetDirectories(temp.Path).Select(Path.GetFileName).Order());
+        Assert.Empty(Directory.GetFiles(temp.Path, "*.tmp", SearchOption.AllDirectories));
+        using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        Assert.Equal([32, 128], model.Resolutions);
+    }
+
+    [Fact]
+    public void Parts_that_do_not_fit_together_are_refused_at_load()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+        var encoderPath = Path.Combine(temp.Path, "text_encoder", "config.json");
+        var encoder = JsonNode.Parse(File.ReadAllText(encoderPath))!;
+        encoder["embedding_dim"] = 48;
+        File.WriteAllText(encoderPath, encoder.ToJsonString());
+        Assert.Contains("width 32, but the text encoder gives 48",
+            Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu)).Message);
+
         RandomCascade.Create(temp.Path, "tiny", overwrite: true);
+        var configPath = Path.Combine(temp.Path, "sr_32", ModelFolder.NetworkConfigFile);
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["down_block_types"]![1] = "CrossAttnDownBlock2D";
+        File.WriteAllText(configPath, config.ToJsonString());
+        var unsupported = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains("Stage 'sr_32'", unsupported.Message);
+        Assert.Contains("CrossAttnDownBlock2D", unsupported.Message);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace TextToImage.Diffusion.Tests.Samplers;
 /// <summary>The forward process and training targets (under Samplers so the sampler filter runs them).</summary>
 public sealed class NoiseScheduleTests
 {
-    static NoiseSchedule Linear => NoiseSchedule.FromConfig(DdpmConfig);
+    static NoiseSchedule Linear => DdpmConfig.CreateNoiseSchedule();
 
     [Fact]
     public void Beta_schedules_have_the_configured_ends()
@@ -18,13 +18,13 @@ public sealed class NoiseScheduleTests
         Assert.Equal(1e-4f, linear.Betas[0]);
         Assert.Equal(0.02f, linear.Betas[^1]);
 
-        var scaled = NoiseSchedule.FromConfig(DdpmConfig with { BetaSchedule = "scaled_linear", BetaStart = 0.00085, BetaEnd = 0.012 });
+        var scaled = (DdpmConfig with { BetaSchedule = "scaled_linear", BetaStart = 0.00085, BetaEnd = 0.012 }).CreateNoiseSchedule();
         Assert.Equal(0.00085, scaled.Betas[0], 1e-9);
         Assert.Equal(0.012, scaled.Betas[^1], 1e-8);
         // Scaled-linear spaces √β evenly.
         Assert.Equal((Math.Sqrt(0.00085) + Math.Sqrt(0.012)) / 2, Math.Sqrt((scaled.Betas[499] + scaled.Betas[500]) / 2.0), 1e-5);
 
-        var trained = NoiseSchedule.FromConfig(DdpmConfig with { NumTrainTimesteps = 3, TrainedBetas = [0.1, 0.2, 0.3] });
+        var trained = (DdpmConfig with { NumTrainTimesteps = 3, TrainedBetas = [0.1, 0.2, 0.3] }).CreateNoiseSchedule();
         Assert.Equal([0.1f, 0.2f, 0.3f], trained.Betas);
         Assert.Equal(0.9 * 0.8 * 0.7, trained.AlphaCumprod(2), 1e-6);
     }
@@ -32,7 +32,7 @@ public sealed class NoiseScheduleTests
     [Fact]
     public void Cosine_schedule_follows_its_alpha_bar_and_is_capped()
     {
-        var cosine = NoiseSchedule.FromConfig(DdpmConfig with { BetaSchedule = "squaredcos_cap_v2" });
+        var cosine = (DdpmConfig with { BetaSchedule = "squaredcos_cap_v2" }).CreateNoiseSchedule();
         static double AlphaBar(double t) => Math.Pow(Math.Cos((t + 0.008) / 1.008 * Math.PI / 2), 2);
         foreach (var t in new[] { 0, 100, 500, 900, 990 })
             Assert.Equal(AlphaBar((t + 1) / 1000.0) / AlphaBar(0), cosine.AlphaCumprod(t), 1e-5);
@@ -133,7 +133,7 @@ public sealed class NoiseScheduleTests
     public void Zero_terminal_snr_rescale_ends_at_pure_noise_and_keeps_the_start()
     {
         var plain = Linear;
-        var rescaled = NoiseSchedule.FromConfig(DdpmConfig with { RescaleBetasZeroSnr = true });
+        var rescaled = (DdpmConfig with { RescaleBetasZeroSnr = true }).CreateNoiseSchedule();
         Assert.Equal(0, rescaled.AlphaCumprod(999), 1e-9);
         Assert.Equal(plain.AlphaCumprod(0), rescaled.AlphaCumprod(0), 1e-6);
         // √ᾱ is an affine map of the original: shifted by √ᾱ_T and scaled to keep √ᾱ_0.

@@ -74,11 +74,7 @@ public sealed class NoiseSourceTests
     }
 }
 
-/// <summary>
-/// Seeds and draws from the process-wide generator, so it joins the test project's collection for
-/// that (defined with DisableParallelization under IO/), which keeps it from running beside other tests.
-/// </summary>
-[Collection("Tests that use torch's global generator")]
+/// <summary>Seeds and draws from the process-wide generator (the assembly runs its tests one at a time).</summary>
 public sealed class GlobalGeneratorTests
 {
     [Fact]

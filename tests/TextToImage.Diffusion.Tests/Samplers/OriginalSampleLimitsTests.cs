@@ -74,14 +74,14 @@ public sealed class OriginalSampleLimitsTests
     }
 
     [Fact]
-    public void Clip_sample_defaults_to_on_for_ddpm_and_off_for_dpm_solver()
+    public void Clip_sample_defaults_to_on_for_ddpm_and_ddim_and_dpm_solver_ignores_it()
     {
         using var scope = NewDisposeScope();
         var unset = DdpmConfig with { ClipSample = null };
         Assert.Equal(-1f, PredictedOriginal(unset, Rows(), SamplerKind.Ddpm)[1]);
         Assert.Equal(-1f, PredictedOriginal(unset, Rows(), SamplerKind.Ddim)[1]);
         Assert.Equal(-3f, PredictedOriginal(unset, Rows(), SamplerKind.DpmSolverPlusPlus2M)[1]);
-        // An explicit setting applies to DPM-Solver too.
-        Assert.Equal(-1f, PredictedOriginal(unset with { ClipSample = true }, Rows(), SamplerKind.DpmSolverPlusPlus2M)[1]);
+        // diffusers' DPMSolverMultistepScheduler has no clip_sample: a DDPM-style config's clip does not apply.
+        Assert.Equal(-3f, PredictedOriginal(unset with { ClipSample = true }, Rows(), SamplerKind.DpmSolverPlusPlus2M)[1]);
     }
 }

@@ -35,16 +35,15 @@ public sealed class HashedTokenTextEncoderTests
     }
 
     [Fact]
-    public void Select_and_concat_lay_out_a_guided_batch()
+    public void Select_picks_rows_in_the_order_given()
     {
         using var encoder = new HashedTokenTextEncoder(8, 4);
         using var prompts = encoder.Encode(["cat", ""]);
-        using var conditional = prompts.Select([0, 0]);
-        using var unconditional = prompts.Select([1, 1]);
-        using var both = conditional.Concat(unconditional);
+        using var selected = prompts.Select([1, 0, 0]);
 
-        Assert.Equal(4, both.Count);
-        Assert.True(TensorAssert.Equal(both.TokenStates[3], prompts.TokenStates[1]));
-        Assert.True(TensorAssert.Equal(both.Mask[1], prompts.Mask[0]));
+        Assert.Equal(3, selected.Count);
+        Assert.True(TensorAssert.Equal(selected.TokenStates[0], prompts.TokenStates[1]));
+        Assert.True(TensorAssert.Equal(selected.Mask[2], prompts.Mask[0]));
+        Assert.True(TensorAssert.Equal(selected.Pooled[1], prompts.Pooled[0]));
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TextToImage.Diffusion.IO;
 
-namespace TextToImage.Diffusion.IO;
+namespace TextToImage.Diffusion.Pipelines;
 
 /// <summary>
 /// <c>model_index.json</c>: what a model folder holds, in the spirit of diffusers' file of the
@@ -17,39 +18,9 @@ public sealed record ModelIndex
 
     public const string FileName = "model_index.json";
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
+    public static ModelIndex Load(string folder) => JsonFiles.Read<ModelIndex>(Path.Combine(folder, FileName));
 
-    public static ModelIndex Load(string folder) => ReadJson<ModelIndex>(Path.Combine(folder, FileName));
-
-    /// <summary>Writes beside, then renames: a reader never sees half an index.</summary>
-    public void Save(string folder) => WriteJsonAtomically(Path.Combine(folder, FileName), this);
-
-    internal static void WriteJsonAtomically<T>(string path, T value)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(value, Json));
-        File.Move(temp, path, overwrite: true);
-    }
-
-    internal static T ReadJson<T>(string path)
-    {
-        if (!File.Exists(path)) throw new InvalidDataException($"Model file missing: {path}");
-        try
-        {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json)
-                   ?? throw new InvalidDataException($"{path} is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path} is not valid: {e.Message}", e);
-        }
-    }
+    public void Save(string folder) => JsonFiles.Write(Path.Combine(folder, FileName), this);
 }
 
 public enum StageKind

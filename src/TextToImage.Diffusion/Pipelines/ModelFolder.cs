@@ -1,12 +1,12 @@
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
-using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TextToImage.Diffusion.IO;
+namespace TextToImage.Diffusion.Pipelines;
 
 /// <summary>
 /// Reads and writes the model folder layout (diffusers-like, so published weights drop in):
@@ -44,7 +44,17 @@ public static class ModelFolder
 
     static CascadeStage LoadStage(string folder, StageEntry entry, ComputeTarget target)
     {
-        var config = UNet2DConditionConfig.Load(Path.Combine(folder, NetworkConfigFile));
+        var configPath = Path.Combine(folder, NetworkConfigFile);
+        if (!File.Exists(configPath)) throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {configPath}");
+        UNet2DConditionConfig config;
+        try
+        {
+            config = UNet2DConditionConfig.Load(configPath);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException)
+        {
+            throw new InvalidDataException($"Stage '{entry.Name}' ({configPath}): {e.Message}", e);
+        }
         if (config.SampleSize is null)
             throw new InvalidDataException($"Stage '{entry.Name}': {NetworkConfigFile} needs sample_size, the stage's output resolution.");
         var scheduler = SchedulerConfig.Load(Path.Combine(folder, SchedulerConfigFile));
@@ -73,16 +83,22 @@ public static class ModelFolder
     }
 
     /// <summary>
-    /// Writes a whole model folder. Each file is written atomically; a folder that already holds a
-    /// model is refused unless <paramref name="overwrite"/> is set.
+    /// Writes a whole model folder. Every file is written atomically and the index comes last, so
+    /// an interrupted save leaves a folder without <c>model_index.json</c>: visibly incomplete, never
+    /// a loadable mix. A folder that already holds a model is refused unless <paramref name="overwrite"/>
+    /// is set; then the old model (its index first) is removed before anything new is written.
     /// </summary>
     public static void Save(string folder, ModelIndex index, TextEncoderConfig textEncoder,
         IReadOnlyList<(UNet2DConditionModel Network, SchedulerConfig Scheduler)> stages, ScalarType? weightsDType = null, bool overwrite = false)
     {
         if (stages.Count != index.Stages.Count)
             throw new ArgumentException($"The index lists {index.Stages.Count} stages; {stages.Count} were given.");
-        if (File.Exists(Path.Combine(folder, ModelIndex.FileName)) && !overwrite)
-            throw new IOException($"{folder} already holds a model; choose another folder or overwrite explicitly.");
+        var indexPath = Path.Combine(folder, ModelIndex.FileName);
+        if (File.Exists(indexPath))
+        {
+            if (!overwrite) throw new IOException($"{folder} already holds a model; choose another folder or overwrite explicitly.");
+            RemoveModel(folder);
+        }
         Directory.CreateDirectory(folder);
         textEncoder.Save(Path.Combine(folder, index.TextEncoderFolder));
         for (var i = 0; i < stages.Count; i++)
@@ -96,5 +112,19 @@ public static class ModelFolder
         }
         // The index last: a folder without it is visibly incomplete, never a half-written model.
         index.Save(folder);
+    }
+
+    /// <summary>Deletes the model a folder holds: its index first, then the folders it names.</summary>
+    static void RemoveModel(string folder)
+    {
+        var old = ModelIndex.Load(folder);
+        File.Delete(Path.Combine(folder, ModelIndex.FileName));
+        foreach (var part in old.Stages.Select(s => s.Folder).Append(old.TextEncoderFolder))
+        {
+            var path = Path.GetFullPath(Path.Combine(folder, part));
+            // Only folders inside this one: an index naming "../x" must not delete outside it.
+            if (path.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar) && Directory.Exists(path))
+                Directory.Delete(path, recursive: true);
+        }
     }
 }
