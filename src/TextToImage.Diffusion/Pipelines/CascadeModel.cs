@@ -49,7 +49,8 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
 }
 
 /// <summary>One stage: its network, the scheduler configuration it was trained with, and its defaults.</summary>
-public sealed record CascadeStage(string Name, StageKind Kind, UNet2DConditionModel Network, SchedulerConfig Scheduler, StageDefaults Defaults)
+public sealed record CascadeStage(string Name, StageKind Kind, UNet2DConditionModel Network, SchedulerConfig Scheduler, StageDefaults Defaults,
+    bool UseTextMask = true)
 {
     public int Resolution => Network.Config.SampleSize
         ?? throw new InvalidDataException($"Stage '{Name}' has no sample_size in its config.");

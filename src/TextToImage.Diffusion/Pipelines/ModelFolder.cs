@@ -73,7 +73,7 @@ public static class ModelFolder
                 foreach (var tensor in weights.Values) tensor.Dispose();
             }
             network.to(target.Device).to(target.DType).eval();
-            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults);
+            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask);
         }
         catch
         {

@@ -40,6 +40,12 @@ public sealed record StageEntry
     [JsonPropertyName("kind"), JsonConverter(typeof(StageKindJsonConverter))]
     public StageKind Kind { get; init; } = StageKind.Base;
     [JsonPropertyName("defaults")] public StageDefaults Defaults { get; init; } = new();
+
+    /// <summary>
+    /// Whether the network sees which text tokens are padding. Our networks are trained with the
+    /// mask; DeepFloyd IF's were run without one (diffusers passes none), so its weights want false.
+    /// </summary>
+    [JsonPropertyName("use_text_mask")] public bool UseTextMask { get; init; } = true;
 }
 
 public sealed record StageDefaults

@@ -59,7 +59,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         if (rows > 1) input = input.expand(rows, -1, -1, -1);
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
-        var output = stage.Network.forward(input, timesteps, text.TokenStates, text.Mask, labels).to_type(ScalarType.Float32);
+        var mask = stage.UseTextMask ? text.Mask : null;
+        var output = stage.Network.forward(input, timesteps, text.TokenStates, mask, labels).to_type(ScalarType.Float32);
         return settings.UsesGuidance ? ClassifierFreeGuidance.Combine(output, settings.GuidanceScale, stage.ImageChannels) : output;
     }
 

@@ -97,6 +97,27 @@ public sealed class ModelFolderTests
     }
 
     [Fact]
+    public void A_stage_can_be_told_not_to_use_the_text_mask()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny", seed: 2);
+        var request = TinyCascade.Request(resolution: 16);
+        using var masked = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        using var withMask = new CascadePipeline(masked).Generate(request);
+
+        var indexPath = Path.Combine(temp.Path, ModelIndex.FileName);
+        var index = JsonNode.Parse(File.ReadAllText(indexPath))!;
+        index["stages"]![0]!["use_text_mask"] = false;
+        File.WriteAllText(indexPath, index.ToJsonString());
+        using var unmasked = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        using var withoutMask = new CascadePipeline(unmasked).Generate(request);
+
+        Assert.False(unmasked.Stages[0].UseTextMask);
+        // "a red apple" fills 4 of 16 tokens: attending to the padding changes the result.
+        Assert.False(withMask.Final.Images.allclose(withoutMask.Final.Images));
+    }
+
+    [Fact]
     public void The_folder_layout_is_diffusers_like()
     {
         using var temp = new TempFolder();
