@@ -42,7 +42,8 @@ static class GenerateCommand
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
             using var cascade = ModelFolder.Load(parsed.GetRequiredValue(model).FullName, target);
             var files = Generate(new CascadePipeline(cascade), request, parsed.GetRequiredValue(output));
-            foreach (var file in files) AnsiConsole.MarkupLineInterpolated($"wrote [green]{file}[/]");
+            for (var i = 0; i < files.Count; i++)
+                AnsiConsole.MarkupLineInterpolated($"wrote [green]{files[i]}[/] (seed {request.Seed + i})");
             return 0;
         }));
         return command;
@@ -54,19 +55,25 @@ static class GenerateCommand
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCtrlC;
         GenerationResult? result = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var bars = new Dictionary<int, ProgressTask>();
-                result = pipeline.Generate(request, progress =>
+        try
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
                 {
-                    if (!bars.TryGetValue(progress.StageIndex, out var bar))
-                        bars[progress.StageIndex] = bar = context.AddTask($"{progress.StageName} ({progress.StageIndex + 1}/{progress.StageCount})", maxValue: progress.TotalSteps);
-                    bar.Value = progress.Step;
-                }, cancellation: cancel.Token);
-            });
-        Console.CancelKeyPress -= onCtrlC;
+                    var bars = new Dictionary<int, ProgressTask>();
+                    result = pipeline.Generate(request, progress =>
+                    {
+                        if (!bars.TryGetValue(progress.StageIndex, out var bar))
+                            bars[progress.StageIndex] = bar = context.AddTask($"{progress.StageName} ({progress.StageIndex + 1}/{progress.StageCount})", maxValue: progress.TotalSteps);
+                        bar.Value = progress.Step;
+                    }, cancellation: cancel.Token);
+                });
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
         using (result)
         {
             return PngFiles.Write(result!, request, pipeline, output);
