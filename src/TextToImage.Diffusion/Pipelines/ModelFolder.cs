@@ -44,8 +44,7 @@ public static class ModelFolder
 
     static CascadeStage LoadStage(string folder, StageEntry entry, ComputeTarget target)
     {
-        var configPath = Path.Combine(folder, NetworkConfigFile);
-        if (!File.Exists(configPath)) throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {configPath}");
+        var configPath = RequiredFile(entry, folder, NetworkConfigFile);
         UNet2DConditionConfig config;
         try
         {
@@ -57,12 +56,20 @@ public static class ModelFolder
         }
         if (config.SampleSize is null)
             throw new InvalidDataException($"Stage '{entry.Name}': {NetworkConfigFile} needs sample_size, the stage's output resolution.");
-        var scheduler = SchedulerConfig.Load(Path.Combine(folder, SchedulerConfigFile));
+        var scheduler = SchedulerConfig.Load(RequiredFile(entry, folder, SchedulerConfigFile));
+        try
+        {
+            // Build the default sampler once: a bad schedule or sampler name fails at load, not at the first request.
+            using var defaultSampler = SchedulerFactory.Create(entry.Defaults.Sampler, scheduler, entry.Defaults.Eta);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"Stage '{entry.Name}' ({SchedulerConfigFile} or its defaults): {e.Message}", e);
+        }
+        var weightsPath = RequiredFile(entry, folder, WeightsFile);
         var network = new UNet2DConditionModel(config);
         try
         {
-            var weightsPath = Path.Combine(folder, WeightsFile);
-            if (!File.Exists(weightsPath)) throw new InvalidDataException($"Stage '{entry.Name}': weights missing: {weightsPath}");
             var weights = Safetensors.Load(weightsPath);
             try
             {
@@ -80,6 +87,12 @@ public static class ModelFolder
             network.Dispose();
             throw;
         }
+    }
+
+    static string RequiredFile(StageEntry entry, string folder, string name)
+    {
+        var path = Path.Combine(folder, name);
+        return File.Exists(path) ? path : throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {path}");
     }
 
     /// <summary>

@@ -73,6 +73,18 @@ public sealed class ModelFolderTests
         var missing = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
         Assert.Contains(Path.Combine("sr_32", ModelFolder.WeightsFile), missing.Message);
 
+        RandomCascade.Create(temp.Path, "tiny", overwrite: true);
+        File.Delete(Path.Combine(temp.Path, "base", ModelFolder.SchedulerConfigFile));
+        Assert.Contains("Stage 'base': model file missing",
+            Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu)).Message);
+
+        RandomCascade.Create(temp.Path, "tiny", overwrite: true);
+        var schedulerPath = Path.Combine(temp.Path, "sr_64", ModelFolder.SchedulerConfigFile);
+        File.WriteAllText(schedulerPath, File.ReadAllText(schedulerPath).Replace("squaredcos_cap_v2", "sigmoid"));
+        var schedule = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains("Stage 'sr_64'", schedule.Message);
+        Assert.Contains("sigmoid", schedule.Message);
+
         File.WriteAllText(Path.Combine(temp.Path, ModelIndex.FileName), "{ not json");
         var broken = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
         Assert.Contains(ModelIndex.FileName, broken.Message);
