@@ -26,13 +26,13 @@ public static class RandomCascade
         TorchRuntime.EnsureAvailable();
         var (encoder, configs) = preset switch
         {
-            "tiny" => (Encoder(32, 16), new[]
+            "tiny" => (Encoder(32, 16), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
             {
                 ("base", StageKind.Base, UNetPresets.Tiny(16, 32, superResolution: false)),
                 ("sr_32", StageKind.SuperResolution, UNetPresets.Tiny(32, 32, superResolution: true)),
                 ("sr_64", StageKind.SuperResolution, UNetPresets.Tiny(64, 32, superResolution: true)),
             }),
-            "small" => (Encoder(384, 32), new[]
+            "small" => (Encoder(384, 32), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
             {
                 ("base", StageKind.Base, UNetPresets.Base32(384)),
                 ("sr_128", StageKind.SuperResolution, UNetPresets.SuperResolution(32, 128, 384)),
@@ -42,7 +42,7 @@ public static class RandomCascade
 
         torch.manual_seed(seed);
         var scheduler = new SchedulerConfig { ClassName = "DDPMScheduler", BetaSchedule = "squaredcos_cap_v2", PredictionType = "epsilon" };
-        var stages = configs.Select(c => (Network: new UNet2DConditionModel(c.Item3), Scheduler: scheduler)).ToList();
+        var stages = configs.Select(c => (Network: new UNet2DConditionModel(c.Network), Scheduler: scheduler)).ToList();
         try
         {
             var index = new ModelIndex
@@ -52,10 +52,10 @@ public static class RandomCascade
                 Description = $"Untrained, seed {seed}: for tests and as a starting point for training.",
                 Stages = configs.Select(c => new StageEntry
                 {
-                    Name = c.Item1,
-                    Folder = c.Item1,
-                    Kind = c.Item2,
-                    Defaults = c.Item2 == StageKind.Base ? new StageDefaults { Steps = 50 } : new StageDefaults { Steps = 25, GuidanceScale = 1.0 },
+                    Name = c.Name,
+                    Folder = c.Name,
+                    Kind = c.Kind,
+                    Defaults = c.Kind == StageKind.Base ? new StageDefaults { Steps = 50 } : new StageDefaults { Steps = 25, GuidanceScale = 1.0 },
                 }).ToList(),
             };
             ModelFolder.Save(folder, index, encoder, stages, weightsDType, overwrite);
