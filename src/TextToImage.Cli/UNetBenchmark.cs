@@ -41,8 +41,7 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         using var inference = inference_mode();
         var seconds = Median(() => network.forward(sample, timesteps, text, mask, labels));
         var flops = UNetFlops.CountForward(network, shape, textTokens);
-        var parameters = network.parameters().Sum(p => p.numel());
-        return new BenchmarkRow(name, parameters, string.Join("x", shape), seconds, flops / 1e9);
+        return new BenchmarkRow(name, network.ParameterCount(), string.Join("x", shape), seconds, flops / 1e9);
     }
 
     /// <summary>Median seconds of <paramref name="call"/>; everything a call allocates is freed before the next.</summary>

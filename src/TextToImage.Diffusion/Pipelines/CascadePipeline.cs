@@ -42,7 +42,7 @@ public sealed class CascadePipeline(CascadeModel model)
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
                 using var text = ConditioningFor(prompts, settings[s].UsesGuidance);
-                var sampler = new StageSampler(stage, settings[s], noise);
+                var sampler = new StageSampler(stage, settings[s], noise, Model.Target);
                 var images = sampler.Sample(request.NumImages, text, previous, (step, total) =>
                     progress?.Invoke(new GenerationProgress(s, stage.Name, stageCount, step, total)), cancellation);
                 previous = images;

@@ -10,14 +10,16 @@ public static class GeneratedPngs
     /// <summary>One PNG per image of <paramref name="stage"/>; image i records seed + i.</summary>
     public static IReadOnlyList<byte[]> Encode(StageResult stage, GenerationRequest request, CascadeModel model)
     {
-        var baseSettings = StageSettings.Resolve(model.Stages[0], request.OptionsFor(0));
+        var settings = Enumerable.Range(0, stage.StageIndex + 1).Select(i => StageSettings.Resolve(model.Stages[i], request.OptionsFor(i))).ToList();
+        var baseSettings = settings[0];
+        var summary = StageSummary(model, settings);
         var images = ImageTensors.ToImages(stage.Images);
         try
         {
             return images.Select((image, i) => PngOutput.Encode(image, new GenerationMetadata(
                 request.Prompt, request.NegativePrompt, request.Seed + i, baseSettings.Steps,
                 SchedulerFactory.SamplerName(baseSettings.Sampler), baseSettings.GuidanceScale, model.Name,
-                image.Width, image.Height, StageSummary(request, model, stage.StageIndex)))).ToList();
+                image.Width, image.Height, summary))).ToList();
         }
         finally
         {
@@ -26,14 +28,13 @@ public static class GeneratedPngs
     }
 
     /// <summary>Every stage's effective settings, so the super-resolution choices are on record too.</summary>
-    static IReadOnlyDictionary<string, string> StageSummary(GenerationRequest request, CascadeModel model, int lastStage) =>
-        Enumerable.Range(0, lastStage + 1).ToDictionary(i => $"stage_{i}", i =>
+    static IReadOnlyDictionary<string, string> StageSummary(CascadeModel model, IReadOnlyList<StageSettings> settings) =>
+        settings.Select((s, i) => (Key: $"stage_{i}", Stage: model.Stages[i], Settings: s)).ToDictionary(e => e.Key, e =>
         {
-            var stage = model.Stages[i];
-            var s = StageSettings.Resolve(stage, request.OptionsFor(i));
-            var text = FormattableString.Invariant($"{stage.Name}: {SchedulerFactory.SamplerName(s.Sampler)}, {s.Steps} steps, guidance {s.GuidanceScale}");
-            return stage.Kind == StageKind.SuperResolution
-                ? text + string.Create(CultureInfo.InvariantCulture, $", noise level {s.NoiseLevel}")
+            var text = FormattableString.Invariant(
+                $"{e.Stage.Name}: {SchedulerFactory.SamplerName(e.Settings.Sampler)}, {e.Settings.Steps} steps, guidance {e.Settings.GuidanceScale}");
+            return e.Stage.Kind == StageKind.SuperResolution
+                ? text + string.Create(CultureInfo.InvariantCulture, $", noise level {e.Settings.NoiseLevel}")
                 : text;
         });
 }

@@ -1,4 +1,4 @@
-using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Schedules;
 using TextToImage.Diffusion.Text;
@@ -11,16 +11,13 @@ namespace TextToImage.Diffusion.Pipelines;
 /// The denoising loop of one stage. Every random draw goes through <paramref name="noise"/>,
 /// whose row i has its own generator, so image i does not depend on the batch it ran in.
 /// </summary>
-internal sealed class StageSampler(CascadeStage stage, StageSettings settings, NoiseSource noise)
+internal sealed class StageSampler(CascadeStage stage, StageSettings settings, NoiseSource noise, ComputeTarget target)
 {
     /// <param name="text">One image's conditioning: its prompt row, then (when guiding) the unconditional row; on the stage's device.</param>
     /// <param name="lowResolution">The previous stage's images, [-1, 1], for a super-resolution stage.</param>
     /// <returns>[N, C, H, W] float32 samples on the stage's device, in the caller's dispose scope.</returns>
     public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, Action<int, int> onStep, CancellationToken cancellation)
     {
-        var network = stage.Network;
-        var dtype = network.parameters().First().dtype;
-        var device = network.parameters().First().device;
         using var scheduler = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);
         else scheduler.SetTimesteps(settings.Steps);
@@ -28,7 +25,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         // The sample and every scheduler update stay in float32 whatever the network's precision:
         // 50-1000 small updates in bf16's 8-bit mantissa would wash out. Only the network input is cast.
         var sampleShape = new long[] { count, stage.ImageChannels, stage.Resolution, stage.Resolution };
-        var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(device);
+        var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(target.Device);
         var lowResInput = lowResolution is null ? null : AugmentedLowResolution(lowResolution, scheduler.Schedule, count);
 
         for (var i = 0; i < scheduler.Timesteps.Count; i++)
@@ -37,7 +34,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
             using var step = NewDisposeScope();
             var t = scheduler.Timesteps[i];
             var output = cat(Enumerable.Range(0, count).Select(image =>
-                PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)], dtype)).ToArray());
+                PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)])).ToArray());
             var next = scheduler.Step(output, t, sample, noise).PrevSample.MoveToOuterDisposeScope();
             sample.Dispose();
             sample = next;
@@ -52,10 +49,10 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// batch differs in its last bits from the same row alone, and over many steps that flips
     /// pixels. This way image i is identical whatever else the request holds.
     /// </summary>
-    Tensor PredictOne(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput, ScalarType networkDType)
+    Tensor PredictOne(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
     {
         var rows = text.Count;
-        var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(networkDType);
+        var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(target.DType);
         if (rows > 1) input = input.expand(rows, -1, -1, -1);
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
