@@ -1,0 +1,42 @@
+using TextToImage.Service.Jobs;
+
+namespace TextToImage.Api.Contracts;
+
+/// <summary>Turns job records into what the API shows: absolute image URLs, the queue position.</summary>
+static class GenerationResources
+{
+    public static async Task<GenerationResource> ToResourceAsync(this GenerationRecord record, IJobStore store, HttpRequest request, CancellationToken cancellation)
+    {
+        var position = record.Status == GenerationStatus.Queued ? await store.QueuePositionAsync(record.Id, cancellation) : null;
+        return record.ToResource(position, request);
+    }
+
+    public static GenerationResource ToResource(this GenerationRecord record, int? queuePosition, HttpRequest request) => new()
+    {
+        Id = record.Id,
+        Status = record.Status,
+        CreatedAt = record.CreatedAt,
+        StartedAt = record.StartedAt,
+        CompletedAt = record.CompletedAt,
+        Request = record.Parameters,
+        QueuePosition = queuePosition,
+        Progress = record is { Status: GenerationStatus.Running, Progress: { } p }
+            ? new ProgressResource(p.Stage, p.StageIndex, p.StageCount, p.Step, p.TotalSteps, Math.Round(p.Fraction, 4))
+            : null,
+        Images = record.Images.Select(i => i.ToResource(request)).ToList(),
+        StageImages = record.StageImages.Select(s => new StageImagesResource(s.Stage, s.StageIndex, s.Resolution,
+            s.Images.Select(i => i.ToResource(request)).ToList())).ToList(),
+        Error = record.Error,
+        Metrics = record.Metrics is { } m ? new MetricsResource(Round(m.QueueSeconds), Round(m.RunSeconds), m.StageSeconds.ToDictionary(e => e.Key, e => Math.Round(e.Value, 3))) : null,
+        CancelRequested = record.CancelRequested,
+    };
+
+    public static string LocationOf(HttpRequest request, string id) => $"{BaseUrl(request)}/v1/generations/{id}";
+
+    static ImageResource ToResource(this StoredImage image, HttpRequest request) =>
+        new($"{BaseUrl(request)}/v1/images/{image.Key}", image.Width, image.Height, image.Seed);
+
+    static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    static double? Round(double? seconds) => seconds is { } s ? Math.Round(s, 3) : null;
+}

@@ -1,0 +1,57 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http.HttpResults;
+using TextToImage.Api.Contracts;
+using TextToImage.Service.Jobs;
+
+namespace TextToImage.Api.Endpoints;
+
+/// <summary>
+/// A job as server-sent events, read from its record a few times a second (so it works whichever
+/// process runs the job): <c>status</c> when the status changes (the generation), <c>progress</c>
+/// after steps (the progress), <c>stage</c> when a stage's images are stored, and finally
+/// <c>end</c> with the finished generation, after which the stream closes.
+/// </summary>
+static class GenerationEvents
+{
+    static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Follows a job until it ends.</summary>
+    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, HttpContext http,
+        CancellationToken cancellation)
+    {
+        var first = await store.GetAsync(id, cancellation);
+        return first is null ? GenerationsEndpoints.NotFound(id) : TypedResults.ServerSentEvents(Events(first, store, http.Request, cancellation));
+    }
+
+    static async IAsyncEnumerable<SseItem<object>> Events(GenerationRecord record, IJobStore store, HttpRequest request,
+        [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        GenerationStatus? status = null;
+        JobProgress? progress = null;
+        var stages = 0;
+        while (true)
+        {
+            var resource = await record.ToResourceAsync(store, request, cancellation);
+            if (record.Status != status)
+            {
+                status = record.Status;
+                yield return new SseItem<object>(resource, "status");
+            }
+            if (record.Progress is { } p && p != progress && resource.Progress is { } shown)
+            {
+                progress = p;
+                yield return new SseItem<object>(shown, "progress");
+            }
+            foreach (var stage in resource.StageImages.Skip(stages)) yield return new SseItem<object>(stage, "stage");
+            stages = resource.StageImages.Count;
+            if (record.Status.IsTerminal())
+            {
+                yield return new SseItem<object>(resource, "end");
+                yield break;
+            }
+            await Task.Delay(PollInterval, cancellation);
+            record = await store.GetAsync(record.Id, cancellation) ?? record;
+        }
+    }
+}

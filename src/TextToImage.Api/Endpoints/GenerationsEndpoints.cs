@@ -1,0 +1,140 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using TextToImage.Api.Contracts;
+using TextToImage.Api.Infrastructure;
+using TextToImage.Service.Jobs;
+using TextToImage.Service.Requests;
+
+namespace TextToImage.Api.Endpoints;
+
+/// <summary>/v1/generations: queue text-to-image jobs, read them, list them, cancel them.</summary>
+static class GenerationsEndpoints
+{
+    public const int MaxIdempotencyKeyLength = 255;
+    public const int MaxPageSize = 100;
+
+    public static RouteGroupBuilder MapGenerationsApi(this RouteGroupBuilder v1)
+    {
+        var group = v1.MapGroup("/generations").WithTags("Generations");
+        group.MapPost("/", Create).WithName("CreateGeneration").WithSummary("Queue a text-to-image job")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapGet("/{id}", Get).WithName("GetGeneration").WithSummary("Read a job");
+        group.MapGet("/", List).WithName("ListGenerations").WithSummary("List jobs, newest first");
+        group.MapPost("/{id}/cancel", Cancel).WithName("CancelGeneration").WithSummary("Cancel a queued or running job");
+        group.MapGet("/{id}/events", GenerationEvents.Stream).WithName("GenerationEvents").WithSummary("Follow a job as server-sent events")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    /// <summary>Queues a text-to-image job.</summary>
+    /// <remarks>
+    /// Answers 202 with the job and its Location at once. With <c>Prefer: wait=N</c> (N up to 60 seconds) the
+    /// answer waits until the job ends or N seconds pass: 200 when it ended, else 202. With an
+    /// <c>Idempotency-Key</c>, repeating the same body returns the same job; another body with the same key is a 409.
+    /// </remarks>
+    /// <param name="request">The prompt and options.</param>
+    /// <param name="idempotencyKey">Makes retries of this request safe: at most one job per key.</param>
+    /// <param name="prefer"><c>wait=N</c>: hold the answer up to N seconds for the job to finish.</param>
+    static async Task<Results<Accepted<GenerationResource>, Ok<GenerationResource>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateGenerationRequest request,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        [FromHeader(Name = "Prefer")] string? prefer,
+        [AsParameters] GenerationServices services, HttpContext http, CancellationToken cancellation)
+    {
+        var parameters = services.Validator.Validate(request, out var errors);
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+            errors["Idempotency-Key"] = [$"The Idempotency-Key header must have 1 to {MaxIdempotencyKeyLength} characters."];
+        var wait = PreferWait.Parse(prefer, out var preferError);
+        if (preferError is not null) errors["Prefer"] = [preferError];
+        if (parameters is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{ApiKeys.CallerOf(http)}:{idempotencyKey}", Hash(request));
+        var outcome = await services.Submitter.SubmitAsync(parameters, claim, cancellation);
+        switch (outcome.Result)
+        {
+            case CreateResult.QueueFull:
+                http.Response.Headers.RetryAfter = services.Options.Value.QueueFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "The queue is full.",
+                    detail: "Too many jobs are waiting; try again after the time in Retry-After.");
+            case CreateResult.KeyConflict:
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The Idempotency-Key was used with another request.",
+                    detail: $"Job {outcome.Record.Id} was created with this key and a different body. Use a new key for a new request.");
+        }
+        var record = outcome.Record;
+        if (wait > TimeSpan.Zero)
+        {
+            http.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
+            record = await GenerationWaiter.WaitAsync(services.Store, record.Id, wait, cancellation) ?? record;
+        }
+        var resource = await record.ToResourceAsync(services.Store, http.Request, cancellation);
+        var location = GenerationResources.LocationOf(http.Request, record.Id);
+        if (record.Status.IsTerminal())
+        {
+            http.Response.Headers.Location = location;
+            return TypedResults.Ok(resource);
+        }
+        return TypedResults.Accepted(location, resource);
+    }
+
+    /// <summary>Reads a job: status, progress, images, errors, timings.</summary>
+    static async Task<Results<Ok<GenerationResource>, ProblemHttpResult>> Get(string id, [AsParameters] GenerationServices services, HttpContext http,
+        CancellationToken cancellation) =>
+        await services.Store.GetAsync(id, cancellation) is { } record
+            ? TypedResults.Ok(await record.ToResourceAsync(services.Store, http.Request, cancellation))
+            : NotFound(id);
+
+    /// <summary>Lists jobs, newest first.</summary>
+    /// <param name="status">Only jobs in this status.</param>
+    /// <param name="limit">Page size, 1 to 100 (default 20).</param>
+    /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>
+    static async Task<Results<Ok<GenerationPage>, ValidationProblem>> List(string? status, int? limit, string? cursor,
+        [AsParameters] GenerationServices services, HttpContext http, CancellationToken cancellation)
+    {
+        var errors = new Dictionary<string, string[]>();
+        GenerationStatus? filter = null;
+        if (status is not null)
+        {
+            if (GenerationStatuses.TryParse(status, out var parsed)) filter = parsed;
+            else errors["status"] = [$"Unknown status '{status}'; use queued, running, succeeded, failed or canceled."];
+        }
+        if (limit is < 1 or > MaxPageSize) errors["limit"] = [$"limit must be between 1 and {MaxPageSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var size = limit ?? 20;
+        var records = await services.Store.ListAsync(filter, size + 1, cursor, cancellation);
+        var page = new List<GenerationResource>();
+        foreach (var record in records.Take(size)) page.Add(await record.ToResourceAsync(services.Store, http.Request, cancellation));
+        return TypedResults.Ok(new GenerationPage(page, records.Count > size ? page[^1].Id : null));
+    }
+
+    /// <summary>Cancels a job.</summary>
+    /// <remarks>
+    /// A queued job is canceled at once (200); a running job is asked to stop and does so within one sampler
+    /// step (202; poll until <c>canceled</c>). Canceling a canceled job is a 200; a finished job, a 409.
+    /// </remarks>
+    static async Task<Results<Ok<GenerationResource>, Accepted<GenerationResource>, ProblemHttpResult>> Cancel(string id,
+        [AsParameters] GenerationServices services, HttpContext http, CancellationToken cancellation)
+    {
+        var outcome = await services.Canceller.CancelAsync(id, cancellation);
+        if (outcome.Record is not { } record) return NotFound(id);
+        var resource = record.ToResource(null, http.Request);
+        return outcome.Result switch
+        {
+            CancelResult.Requested => TypedResults.Accepted(GenerationResources.LocationOf(http.Request, id), resource),
+            CancelResult.Finished => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has finished.",
+                detail: $"Job {id} is {record.Status.Name()}; only queued or running jobs can be canceled."),
+            _ => TypedResults.Ok(resource),
+        };
+    }
+
+    public static ProblemHttpResult NotFound(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such generation.", detail: $"There is no generation with id '{id}'.");
+
+    /// <summary>Same key, same body: the hash of the request as bound, so formatting and field order do not matter.</summary>
+    static string Hash(CreateGenerationRequest request) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request))));
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using TextToImage.Service.Blobs;
+using TextToImage.Service.Hosting;
+
+namespace TextToImage.Api.Endpoints;
+
+/// <summary>/v1/images: the generated PNGs, immutable once written.</summary>
+static class ImagesEndpoints
+{
+    const string Immutable = "public, max-age=31536000, immutable";
+
+    public static RouteGroupBuilder MapImagesApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/images/{**key}", Get).WithTags("Images").WithName("GetImage").WithSummary("Download an image")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
+            .Produces(StatusCodes.Status302Found);
+        return v1;
+    }
+
+    /// <summary>Streams an image with its ETag; 304 when <c>If-None-Match</c> already names it.</summary>
+    /// <remarks>With Azure storage and signed-URL redirects configured, answers 302 to a short-lived signed URL instead.</remarks>
+    /// <param name="key">The key from an image URL of a generation, e.g. <c>{id}/0.png</c>.</param>
+    static async Task<Results<FileStreamHttpResult, StatusCodeHttpResult, RedirectHttpResult, ProblemHttpResult>> Get(string key, IBlobStore blobs,
+        IOptions<BlobStorageOptions> storage, HttpContext http, CancellationToken cancellation)
+    {
+        if (!BlobKey.TryParse(key, out var blobKey) || await blobs.GetPropertiesAsync(blobKey, cancellation) is not { } properties)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.");
+        http.Response.Headers.CacheControl = Immutable;
+        var etag = EntityTagHeaderValue.Parse(properties.ETag);
+        if (http.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } tags && tags.Any(t => t.Compare(etag, useStrongComparison: false) || t == EntityTagHeaderValue.Any))
+        {
+            http.Response.Headers.ETag = properties.ETag;
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        if (storage.Value.RedirectToSignedUrls && blobs.SignedUrl(blobKey, storage.Value.SignedUrlLifetime) is { } signed)
+            return TypedResults.Redirect(signed.ToString());
+        var stream = await blobs.OpenReadAsync(blobKey, cancellation);
+        return stream is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.")
+            : TypedResults.Stream(stream, properties.ContentType, lastModified: properties.LastModified, entityTag: etag);
+    }
+}

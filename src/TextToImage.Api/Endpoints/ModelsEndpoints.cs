@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TextToImage.Api.Contracts;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Service.Models;
+
+namespace TextToImage.Api.Endpoints;
+
+/// <summary>/v1/models: what can be generated, at which sizes, with which defaults.</summary>
+static class ModelsEndpoints
+{
+    public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/models", List).WithTags("Models").WithName("ListModels").WithSummary("List the models");
+        return v1;
+    }
+
+    /// <summary>The models this service runs: their stages, resolutions and defaults.</summary>
+    static Ok<IReadOnlyList<ModelResource>> List(ModelCatalog catalog, CascadeEngine engine) =>
+        TypedResults.Ok<IReadOnlyList<ModelResource>>(catalog.All.OrderBy(m => m.Name, StringComparer.Ordinal).Select(model => new ModelResource(
+            model.Name, model.License, model.Description, model.TextEncoder, model.Name == catalog.DefaultName, engine.IsLoaded(model.Name),
+            model.Resolutions,
+            model.Stages.Select(s => new ModelStageResource(s.Name, s.Kind == StageKind.Base ? "base" : "super_resolution", s.Resolution,
+                s.Defaults.Sampler, s.Defaults.Steps, s.Defaults.GuidanceScale, s.Kind == StageKind.SuperResolution ? s.Defaults.NoiseLevel : null)).ToList()))
+            .ToList());
+}

@@ -1,0 +1,25 @@
+namespace TextToImage.Api.Infrastructure;
+
+/// <summary>The <c>Api</c> section: keys, rate limits, body limits, dashboard access.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>When any are set, every /v1 request needs one (<c>X-Api-Key</c> or <c>Authorization: Bearer</c>).</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Requests per second per API key (or per client address without keys); 0 turns limiting off.</summary>
+    public int RateLimitPerSecond { get; set; } = 50;
+
+    /// <summary>Requests a client may make at once before the per-second rate applies.</summary>
+    public int RateLimitBurst { get; set; } = 100;
+
+    /// <summary>Largest request body accepted; larger ones are answered 413.</summary>
+    public long MaxRequestBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Hangfire dashboard at /hangfire: <c>local</c> (requests from this machine only), <c>open</c>, or <c>off</c>.</summary>
+    public string Dashboard { get; set; } = "local";
+
+    /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
+    public int QueueFullRetryAfterSeconds { get; set; } = 10;
+}

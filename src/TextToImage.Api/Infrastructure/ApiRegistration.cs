@@ -1,0 +1,63 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Http.Json;
+using TextToImage.Api.Endpoints;
+using TextToImage.Service.Hosting;
+
+namespace TextToImage.Api.Infrastructure;
+
+/// <summary>The API host: its services, middleware and endpoints.</summary>
+static class ApiRegistration
+{
+    public static WebApplicationBuilder AddTextToImageApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var api = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddTextToImageService(builder.Configuration, builder.Environment, runWorker: jobs.InProcessWorker);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(json => json.SerializerOptions.AllowTrailingCommas = false);
+        services.AddSingleton<ApiKeys>();
+        services.AddPerCallerRateLimit(api);
+        services.AddApiDocumentation();
+        services.AddHealthChecks()
+            .AddCheck<JobStoreCheck>("jobs", tags: ["ready"])
+            .AddCheck<BlobStoreCheck>("storage", tags: ["ready"])
+            .AddCheck<ModelCheck>("model", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication MapTextToImageApi(this WebApplication app)
+    {
+        var api = app.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimit>();
+        app.UseRateLimiter();
+        app.UseSwagger();
+        app.UseSwaggerUI(ui => ui.DocumentTitle = "TextToImage API");
+        if (api.Dashboard != "off")
+            app.UseHangfireDashboard("/hangfire", new DashboardOptions
+            {
+                Authorization = api.Dashboard == "open" ? [new OpenDashboard()] : [new LocalRequestsOnlyAuthorizationFilter()],
+                DashboardTitle = "TextToImage jobs",
+            });
+
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().RequireRateLimiting(RateLimits.PerCaller);
+        v1.MapGenerationsApi();
+        v1.MapImagesApi();
+        v1.MapModelsApi();
+        app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthReports.WriteJson }).WithTags("Health");
+        return app;
+    }
+
+    sealed class OpenDashboard : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => true;
+    }
+}

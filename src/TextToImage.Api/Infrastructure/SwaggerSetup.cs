@@ -1,0 +1,31 @@
+using Microsoft.OpenApi;
+
+namespace TextToImage.Api.Infrastructure;
+
+/// <summary>The OpenAPI document from the endpoints' XML comments, with the API-key scheme, and the Swagger UI.</summary>
+static class SwaggerSetup
+{
+    public static IServiceCollection AddApiDocumentation(this IServiceCollection services) =>
+        services.AddEndpointsApiExplorer().AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "TextToImage API",
+                Version = "v1",
+                Description = "Queue text-to-image jobs on an Imagen-style diffusion cascade, follow them, download the PNGs.",
+            });
+            foreach (var assembly in new[] { typeof(SwaggerSetup).Assembly, typeof(Service.Jobs.GenerationRecord).Assembly })
+            {
+                var xml = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
+                if (File.Exists(xml)) swagger.IncludeXmlComments(xml, includeControllerXmlComments: true);
+            }
+            swagger.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeys.HeaderName,
+                Description = "Needed only when the service is configured with API keys (Api:ApiKeys).",
+            });
+            swagger.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+        });
+}

@@ -1,0 +1,45 @@
+namespace TextToImage.Service.Hosting;
+
+/// <summary>The <c>Jobs</c> section: queue, workers, retries, leases.</summary>
+public sealed class JobsOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>Hangfire storage: <c>sqlite</c> (the embedded default).</summary>
+    public string Storage { get; set; } = "sqlite";
+
+    /// <summary>SQLite file of job records; relative paths are under the data root.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>SQLite file of Hangfire's own state; relative paths are under the data root.</summary>
+    public string? HangfireDatabase { get; set; }
+
+    public string Queue { get; set; } = "generation";
+
+    /// <summary>Concurrent generations per server; one per device is the sensible setting.</summary>
+    public int WorkerCount { get; set; } = 1;
+
+    /// <summary>Whether the API process also runs the generation worker (the embedded default).</summary>
+    public bool InProcessWorker { get; set; } = true;
+
+    /// <summary>Jobs waiting beyond this many are refused with 429.</summary>
+    public int MaxQueueLength { get; set; } = 100;
+
+    /// <summary>Runs of one job after crashes or unexpected errors before it is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How often an idle worker asks the queue for work.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a running job's claim lasts without a heartbeat before another worker may take it.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running job checks for cancellation requested by another process.</summary>
+    public TimeSpan CancellationPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Least time between two progress writes of one job.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often the recovery scan looks for jobs orphaned by a crashed worker.</summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

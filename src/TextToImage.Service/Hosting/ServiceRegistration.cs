@@ -1,0 +1,97 @@
+using Hangfire;
+using Hangfire.Storage.SQLite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Blobs;
+using TextToImage.Service.Jobs;
+using TextToImage.Service.Models;
+using TextToImage.Service.Requests;
+
+namespace TextToImage.Service.Hosting;
+
+/// <summary>Wires what the API and the worker share: options, job store, blob store, models, Hangfire.</summary>
+public static class ServiceRegistration
+{
+    /// <param name="runWorker">Whether this process also runs generation jobs (loads libtorch).</param>
+    public static IServiceCollection AddTextToImageService(this IServiceCollection services, IConfiguration configuration,
+        IHostEnvironment environment, bool runWorker)
+    {
+        var dataRoot = DataRoot.From(configuration, environment);
+        services.AddSingleton(dataRoot);
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).Validate(Valid, "Jobs: see the log for the invalid setting.").ValidateOnStart();
+        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
+        services.AddOptions<BlobStorageOptions>().BindConfiguration(BlobStorageOptions.Section);
+
+        var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        if (jobs.Storage != "sqlite")
+            throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions), [$"Jobs:Storage '{jobs.Storage}' is not supported; use 'sqlite'."]);
+        services.AddSingleton<IJobStore>(_ => new SqliteJobStore(dataRoot.Resolve(jobs.Database, "jobs.db")));
+        services.AddSingleton(BlobStore);
+        services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, environment, dataRoot),
+            provider.GetRequiredService<IOptions<ModelsOptions>>().Value.Default, provider.GetRequiredService<ILogger<ModelCatalog>>()));
+        services.AddSingleton<CascadeEngine>();
+        services.AddSingleton<IGenerationEngine>(provider => provider.GetRequiredService<CascadeEngine>());
+        services.AddSingleton<GenerationRequestValidator>();
+        services.AddSingleton<RunningJobs>();
+        services.AddSingleton<IJobDispatcher, HangfireJobDispatcher>();
+        services.AddSingleton<GenerationSubmitter>();
+        services.AddSingleton<GenerationCanceller>();
+        services.AddTransient<GenerationJob>();
+        services.AddHostedService<JobRecovery>();
+
+        SqliteNative.EnsureInitialized();
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseSQLiteStorage(dataRoot.Resolve(jobs.HangfireDatabase, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = jobs.QueuePollInterval }));
+        if (runWorker)
+        {
+            services.AddHangfireServer(server =>
+            {
+                server.Queues = [jobs.Queue];
+                server.WorkerCount = jobs.WorkerCount;
+                server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+            services.AddHostedService<ModelWarmup>();
+            // Hangfire stops its workers within its own shutdown timeout; the host must wait for it.
+            services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        }
+        return services;
+    }
+
+    static bool Valid(JobsOptions jobs) =>
+        jobs.WorkerCount >= 1 && jobs.MaxQueueLength >= 1 && jobs.MaxAttempts is >= 1 and <= 10 && jobs.Queue.Length > 0
+        && jobs.LeaseDuration > TimeSpan.FromSeconds(2) && jobs.QueuePollInterval > TimeSpan.Zero && jobs.ProgressInterval > TimeSpan.Zero
+        && jobs.CancellationPollInterval > TimeSpan.Zero && jobs.RecoveryInterval > TimeSpan.Zero;
+
+    static IBlobStore BlobStore(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<BlobStorageOptions>>().Value;
+        return options.Provider switch
+        {
+            "filesystem" => new FileSystemBlobStore(provider.GetRequiredService<DataRoot>().Resolve(options.Folder, "images")),
+            "azure" => new AzureBlobStore(options.ConnectionString
+                ?? throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions), ["Storage:ConnectionString is required for the azure provider."]),
+                options.Container),
+            _ => throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions),
+                [$"Storage:Provider '{options.Provider}' is not supported; use 'filesystem' or 'azure'."]),
+        };
+    }
+
+    /// <summary>
+    /// Relative folders are looked for under the content root, the application's folder (where a
+    /// bundled model is copied) and the data root; every one that exists counts.
+    /// </summary>
+    static IEnumerable<string> ModelFolders(IServiceProvider provider, IHostEnvironment environment, DataRoot dataRoot) =>
+        provider.GetRequiredService<IOptions<ModelsOptions>>().Value.Folders.SelectMany(folder => Path.IsPathRooted(folder)
+                ? [folder]
+                : new[] { environment.ContentRootPath, AppContext.BaseDirectory, dataRoot.Path }.Select(root => Path.GetFullPath(folder, root)))
+            .Distinct(StringComparer.Ordinal)
+            .Where(Directory.Exists);
+}

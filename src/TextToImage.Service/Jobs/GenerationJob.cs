@@ -1,0 +1,142 @@
+using Hangfire;
+using Hangfire.Server;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Blobs;
+using TextToImage.Service.Hosting;
+using TextToImage.Service.Models;
+
+namespace TextToImage.Service.Jobs;
+
+/// <summary>
+/// The Hangfire job: runs one generation given its id. It claims the record before any side
+/// effect, so a dispatch that is stale, a job that finished, or a job another worker holds is
+/// left alone; outputs go to keys derived from the job id, so a re-run ends with one set.
+/// </summary>
+public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGenerationEngine engine, RunningJobs running,
+    IOptions<JobsOptions> options, TimeProvider clock, ILogger<GenerationJob> log)
+{
+    JobsOptions Options => options.Value;
+
+    /// <param name="context">Filled in by Hangfire: names the dispatch being performed.</param>
+    /// <param name="shutdown">Hangfire's token: fires when the server stops.</param>
+    // Our record counts attempts (Jobs:MaxAttempts, at most 10) and fails the job itself on the
+    // last one; Hangfire only has to keep retrying until then.
+    [JobDisplayName("Generation {0}")]
+    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [1, 5, 15, 30, 60, 60, 60, 60, 60, 60], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    public async Task RunAsync(string generationId, PerformContext? context, CancellationToken shutdown)
+    {
+        var dispatchId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("GenerationJob runs under Hangfire only.");
+        var now = clock.GetUtcNow();
+        var lease = new JobLease(LeaseOwners.New(), now + Options.LeaseDuration);
+        var record = await store.TryClaimAsync(generationId, dispatchId, lease, now, CancellationToken.None);
+        if (record is null)
+        {
+            log.LogInformation("Generation {Id}: dispatch {Dispatch} has nothing to do (finished, canceled, superseded or held elsewhere).", generationId, dispatchId);
+            return;
+        }
+        if (record.Attempts > Options.MaxAttempts)
+        {
+            await Fail(record, lease.Owner, JobError.Internal, $"The job stopped its worker {record.Attempts - 1} times (crash or kill); it is not tried again.");
+            return;
+        }
+
+        using var run = new JobRun(record, lease, store, Options, clock, shutdown, log);
+        using var registration = running.Register(record.Id, run.CancelByUser);
+        var monitor = run.MonitorAsync();
+        try
+        {
+            var images = await ExistingOutputs(record) ?? await Generate(record, run);
+            await Complete(record, lease.Owner, new JobCompletion(GenerationStatus.Succeeded, clock.GetUtcNow(), images, null, run.Metrics()));
+        }
+        catch (OperationCanceledException) when (run.CanceledByUser)
+        {
+            await Complete(record, lease.Owner, new JobCompletion(GenerationStatus.Canceled, clock.GetUtcNow(), [], null, run.Metrics()));
+        }
+        catch (OperationCanceledException) when (run.LeaseLost)
+        {
+            log.LogWarning("Generation {Id}: the lease was lost to another worker; this run stops without writing.", record.Id);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            // Back to the queue; Hangfire requeues the dispatch when a job ends by its shutdown token.
+            await store.ReleaseAsync(record.Id, lease.Owner, CancellationToken.None);
+            log.LogInformation("Generation {Id}: worker stopping; the job goes back to the queue.", record.Id);
+            throw;
+        }
+        catch (GenerationRejectedException e)
+        {
+            await Fail(record, lease.Owner, e.Code, e.Message);
+        }
+        catch (Exception e) when (record.Attempts >= Options.MaxAttempts)
+        {
+            log.LogError(e, "Generation {Id} failed on its last attempt ({Attempts}).", record.Id, record.Attempts);
+            await Fail(record, lease.Owner, JobError.Internal, e.Message);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Generation {Id} failed on attempt {Attempts}; it will be retried.", record.Id, record.Attempts);
+            await store.ReleaseAsync(record.Id, lease.Owner, CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            await run.StopMonitor(monitor);
+        }
+    }
+
+    /// <summary>A re-run after a crash between storing the images and recording success finds them all in place.</summary>
+    async Task<IReadOnlyList<StoredImage>?> ExistingOutputs(GenerationRecord record)
+    {
+        var images = FinalImages(record, record.Parameters.Resolution);
+        foreach (var image in images)
+            if (await blobs.GetPropertiesAsync(BlobKey.Parse(image.Key), CancellationToken.None) is null)
+                return null;
+        return images;
+    }
+
+    async Task<IReadOnlyList<StoredImage>> Generate(GenerationRecord record, JobRun run)
+    {
+        var parameters = record.Parameters;
+        var stages = await Task.Factory.StartNew(
+            () => engine.Generate(parameters, run.Report, stage =>
+            {
+                run.StageCompleted(stage);
+                if (stage.Resolution != parameters.Resolution) StoreStage(record, run.Owner, stage).GetAwaiter().GetResult();
+            }, run.Cancellation),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var final = stages[^1];
+        var images = FinalImages(record, final.Resolution);
+        for (var i = 0; i < images.Count; i++)
+            await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Pngs[i], ContentTypes.Png, CancellationToken.None);
+        return images;
+    }
+
+    async Task StoreStage(GenerationRecord record, string owner, StagePngs stage)
+    {
+        var images = new List<StoredImage>();
+        for (var i = 0; i < stage.Pngs.Count; i++)
+        {
+            var key = BlobKey.ForStageImage(record.Id, stage.StageIndex, i);
+            await blobs.PutAsync(key, stage.Pngs[i], ContentTypes.Png, CancellationToken.None);
+            images.Add(new StoredImage(key.Value, stage.Resolution, stage.Resolution, record.Parameters.Seed + i));
+        }
+        await store.AddStageImagesAsync(record.Id, owner, new StageOutput(stage.Stage, stage.StageIndex, stage.Resolution, images), CancellationToken.None);
+    }
+
+    static List<StoredImage> FinalImages(GenerationRecord record, int resolution) =>
+        Enumerable.Range(0, record.Parameters.NumImages)
+            .Select(i => new StoredImage(BlobKey.ForImage(record.Id, i).Value, resolution, resolution, record.Parameters.Seed + i))
+            .ToList();
+
+    Task Fail(GenerationRecord record, string owner, string code, string message) =>
+        Complete(record, owner, new JobCompletion(GenerationStatus.Failed, clock.GetUtcNow(), [], new JobError(code, message), null));
+
+    async Task Complete(GenerationRecord record, string owner, JobCompletion completion)
+    {
+        if (await store.CompleteAsync(record.Id, owner, completion, CancellationToken.None))
+            log.LogInformation("Generation {Id} {Status}.", record.Id, completion.Status.Name());
+        else
+            log.LogWarning("Generation {Id}: could not record '{Status}': the lease had passed to another worker.", record.Id, completion.Status.Name());
+    }
+}

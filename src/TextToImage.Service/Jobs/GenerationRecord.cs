@@ -1,0 +1,51 @@
+namespace TextToImage.Service.Jobs;
+
+/// <summary>One generation job as our store keeps it; status reads come from here, never from Hangfire.</summary>
+public sealed record GenerationRecord
+{
+    public required string Id { get; init; }
+    public required GenerationStatus Status { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public required GenerationParameters Parameters { get; init; }
+    public JobProgress? Progress { get; init; }
+    public IReadOnlyList<StoredImage> Images { get; init; } = [];
+    public IReadOnlyList<StageOutput> StageImages { get; init; } = [];
+    public JobError? Error { get; init; }
+    public JobMetrics? Metrics { get; init; }
+    public bool CancelRequested { get; init; }
+
+    /// <summary>How many times a worker has claimed the job (crashes and restarts included).</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>The Hangfire job that currently carries this record; older ones find a mismatch and stand down.</summary>
+    public string? DispatchId { get; init; }
+
+    /// <summary>The claim of the worker running the job; null unless running.</summary>
+    public JobLease? Lease { get; init; }
+}
+
+/// <summary>Where a running job is: stage <see cref="StageIndex"/> of <see cref="StageCount"/>, sampler step <see cref="Step"/>.</summary>
+public sealed record JobProgress(string Stage, int StageIndex, int StageCount, int Step, int TotalSteps)
+{
+    /// <summary>Share of the whole job done, counting every stage as an equal part.</summary>
+    public double Fraction => TotalSteps == 0 || StageCount == 0 ? 0 : (StageIndex + (double)Step / TotalSteps) / StageCount;
+}
+
+/// <summary>An image in the blob store.</summary>
+public sealed record StoredImage(string Key, int Width, int Height, long Seed);
+
+/// <summary>The images one stage produced (progressive results).</summary>
+public sealed record StageOutput(string Stage, int StageIndex, int Resolution, IReadOnlyList<StoredImage> Images);
+
+/// <summary>Why a job failed: a stable <see cref="Code"/> for programs, a message for people.</summary>
+public sealed record JobError(string Code, string Message)
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string ModelUnavailable = "model_unavailable";
+    public const string Internal = "internal_error";
+}
+
+/// <summary>Timings: seconds waiting, seconds running, and each stage's seconds by name.</summary>
+public sealed record JobMetrics(double? QueueSeconds, double? RunSeconds, IReadOnlyDictionary<string, double> StageSeconds);

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TextToImage.Service.Jobs;
+
+/// <summary>
+/// Lease owner names: <c>machine/pid/process-start-ticks/nonce</c>. The process part lets a
+/// restarted service on the same machine see at once that the process holding a lease is gone
+/// (killed, crashed), instead of waiting for the lease to run out.
+/// </summary>
+public static class LeaseOwners
+{
+    static readonly string ThisProcess = Describe(Environment.MachineName, Environment.ProcessId, StartTicks(Process.GetCurrentProcess()));
+
+    /// <summary>A fresh owner name for one run of one job in this process.</summary>
+    public static string New() => $"{ThisProcess}/{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// True when <paramref name="owner"/> names a process on this machine that no longer runs (its
+    /// pid is free, or taken by a process started at another time). False for other machines: their
+    /// leases run out instead.
+    /// </summary>
+    public static bool IsDeadOnThisMachine(string owner)
+    {
+        var parts = owner.Split('/');
+        if (parts.Length != 4 || parts[0] != Environment.MachineName
+            || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var startTicks))
+            return false;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return StartTicks(process) != startTicks;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    static string Describe(string machine, int pid, long startTicks) => string.Create(CultureInfo.InvariantCulture, $"{machine}/{pid}/{startTicks}");
+
+    static long StartTicks(Process process) => process.StartTime.ToUniversalTime().Ticks;
+}

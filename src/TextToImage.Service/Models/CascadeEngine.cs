@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Service.Hosting;
+using TextToImage.Service.Jobs;
+
+namespace TextToImage.Service.Models;
+
+/// <summary>
+/// The engine's cascade behind <see cref="IGenerationEngine"/>: loads each model once, on first
+/// use or warm-up, and keeps it. Generations run one at a time per process: a device runs one
+/// cascade at a time best, and the text encoder's cache is not thread-safe.
+/// </summary>
+public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
+{
+    readonly Dictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
+    readonly Lock gate = new();
+    ComputeTarget? target;
+
+    public bool IsLoaded(string name)
+    {
+        lock (gate) return loaded.ContainsKey(name);
+    }
+
+    /// <summary>Loads a model ahead of its first job, so the first user does not wait for it.</summary>
+    public void Preload(string name)
+    {
+        lock (gate) Model(name);
+    }
+
+    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
+        CancellationToken cancellation)
+    {
+        lock (gate)
+        {
+            var model = Model(parameters.Model);
+            var request = new GenerationRequest
+            {
+                Prompt = parameters.Prompt,
+                NegativePrompt = parameters.NegativePrompt,
+                NumImages = parameters.NumImages,
+                Seed = parameters.Seed,
+                Resolution = parameters.Resolution,
+                Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
+            };
+            var stages = new List<StagePngs>();
+            try
+            {
+                using var result = new CascadePipeline(model).Generate(request,
+                    p => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps)),
+                    stage =>
+                    {
+                        var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model), stage.Elapsed);
+                        stages.Add(pngs);
+                        stageCompleted(pngs);
+                    },
+                    cancellation);
+                return stages;
+            }
+            catch (ArgumentException e)
+            {
+                throw new GenerationRejectedException(JobError.InvalidRequest, e.Message, e);
+            }
+        }
+    }
+
+    CascadeModel Model(string name)
+    {
+        if (loaded.TryGetValue(name, out var model)) return model;
+        var info = catalog.Find(name) ?? throw new GenerationRejectedException(JobError.ModelUnavailable, $"No model named '{name}' is configured.");
+        try
+        {
+            target ??= ComputeTarget.Resolve(options.Value.Device, options.Value.DType);
+            log.LogInformation("Loading model '{Name}' from {Folder} on {Target}.", name, info.Folder, target);
+            model = ModelFolder.Load(info.Folder, target);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException)
+        {
+            throw new GenerationRejectedException(JobError.ModelUnavailable, $"Model '{name}' does not load: {e.Message}", e);
+        }
+        loaded.Add(name, model);
+        return model;
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (var model in loaded.Values) model.Dispose();
+            loaded.Clear();
+        }
+    }
+}
