@@ -16,7 +16,12 @@ static class ApiRegistration
         var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
         services.AddTextToImageService(builder.Configuration, builder.Environment, runWorker: jobs.InProcessWorker);
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // Minimal APIs answer a non-JSON body with a bare 415; say what to send instead.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
+                context.ProblemDetails.Detail ??= $"Send the body as application/json, not '{context.HttpContext.Request.ContentType}'.";
+        });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);

@@ -24,9 +24,12 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
     // last one; Hangfire only has to keep retrying until then.
     [JobDisplayName("Generation {0}")]
     [AutomaticRetry(Attempts = 10, DelaysInSeconds = [1, 5, 15, 30, 60, 60, 60, 60, 60, 60], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public async Task RunAsync(string generationId, PerformContext? context, CancellationToken shutdown)
+    public Task RunAsync(string generationId, PerformContext? context, CancellationToken shutdown) =>
+        PerformAsync(generationId, context?.BackgroundJob.Id ?? throw new InvalidOperationException("GenerationJob runs under Hangfire only."), shutdown);
+
+    /// <summary>Runs the job for dispatch <paramref name="dispatchId"/>; returns normally unless the job should run again.</summary>
+    public async Task PerformAsync(string generationId, string dispatchId, CancellationToken shutdown)
     {
-        var dispatchId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("GenerationJob runs under Hangfire only.");
         var now = clock.GetUtcNow();
         var lease = new JobLease(LeaseOwners.New(), now + Options.LeaseDuration);
         var record = await store.TryClaimAsync(generationId, dispatchId, lease, now, CancellationToken.None);
