@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
+using TextToImage.Diffusion.Text;
 
 namespace TextToImage.Cli;
 
@@ -20,9 +21,10 @@ static class BenchCommand
         var textDim = new Option<int>("--text-dim") { Description = "Text embedding width (MiniLM: 384).", DefaultValueFactory = _ => 384 };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var textEncoder = new Option<bool>("--text-encoder") { Description = "Also time the MiniLM text encoder (1 and 16 prompts) and report its memory." };
         var command = new Command("bench", "Measure U-Net forward throughput against the machine's matmul peak.")
         {
-            batch, iterations, textLength, textDim, device, dtype,
+            batch, iterations, textLength, textDim, device, dtype, textEncoder,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -32,10 +34,40 @@ static class BenchCommand
             var rows = new List<BenchmarkRow> { bench.Matmul(1024) };
             rows.Add(bench.Forward("base 32px", UNetPresets.Base32(text.Item2), parsed.GetValue(batch), text.Item1));
             rows.Add(bench.Forward("super-res 32->128", UNetPresets.SuperResolution(32, 128, text.Item2), parsed.GetValue(batch), text.Item1));
+            string? memory = null;
+            if (parsed.GetValue(textEncoder)) memory = AddTextEncoderRows(bench, target, rows);
             Render(rows, target, rows[0].GflopsPerSecond);
+            if (memory is not null) AnsiConsole.WriteLine(memory);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Loads MiniLM into a fresh folder (so the load includes the ONNX conversion), times it, returns its memory line.</summary>
+    static string AddTextEncoderRows(UNetBenchmark bench, ComputeTarget target, List<BenchmarkRow> rows)
+    {
+        var folder = Directory.CreateTempSubdirectory("t2i-bench-minilm-").FullName;
+        try
+        {
+            var rssBefore = Environment.WorkingSet;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var encoder = new MiniLmTextEncoder(folder, target);
+            var (convertSeconds, rssDelta) = (clock.Elapsed.TotalSeconds, Environment.WorkingSet - rssBefore);
+            clock.Restart();
+            new MiniLmTextEncoder(folder, target).Dispose();
+            var cachedSeconds = clock.Elapsed.TotalSeconds;
+
+            string[] prompts = ["a watercolor painting of a red fox in a snowy forest at dawn", .. Enumerable.Range(0, 15)
+                .Select(i => $"a photograph of {i + 2} small boats on a quiet lake, soft morning light")];
+            rows.Add(bench.Encode(encoder, prompts[..1]));
+            rows.Add(bench.Encode(encoder, prompts));
+            return $"MiniLM: {encoder.ParameterBytes / 1e6:F1} MB of parameters; first load (ONNX conversion) {convertSeconds:F2} s, " +
+                   $"process RSS +{rssDelta / 1e6:F0} MB; load from the safetensors cache {cachedSeconds:F2} s.";
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     static void Render(IReadOnlyList<BenchmarkRow> rows, ComputeTarget target, double peak)

@@ -15,7 +15,11 @@ static class NewModelCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights.", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "Overwrite a model already in that folder." };
         var weights = new Option<string>("--weights-dtype") { Description = "Stored precision: float32, float16 or bfloat16.", DefaultValueFactory = _ => "float32" };
-        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force, weights };
+        var textEncoder = new Option<string?>("--text-encoder")
+        {
+            Description = $"One of: {string.Join(", ", RandomCascade.TextEncoders)} (default: hashed for tiny, a test model; minilm otherwise).",
+        };
+        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force, weights, textEncoder };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var folder = parsed.GetRequiredValue(output).FullName;
@@ -26,7 +30,7 @@ static class NewModelCommand
                 "bfloat16" => ScalarType.BFloat16,
                 var other => throw new ArgumentException($"Unknown weights dtype '{other}': use float32, float16 or bfloat16."),
             };
-            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force), dtype);
+            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force), dtype, parsed.GetValue(textEncoder));
             AnsiConsole.MarkupLineInterpolated($"wrote [green]{folder}[/]");
             return 0;
         }));

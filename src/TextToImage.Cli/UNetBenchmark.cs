@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
+using TextToImage.Diffusion.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,8 +45,22 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         return new BenchmarkRow(name, network.ParameterCount(), string.Join("x", shape), seconds, flops / 1e9);
     }
 
+    /// <summary>
+    /// Encoding <paramref name="prompts"/> with the (uncached) MiniLM encoder. FLOPs: two per weight of
+    /// the Linear layers per token, plus QK^T and attention-times-V.
+    /// </summary>
+    public BenchmarkRow Encode(MiniLmTextEncoder encoder, IReadOnlyList<string> prompts)
+    {
+        var tokens = prompts.Select(p => encoder.TokenIds(p).Count).ToList();
+        var seconds = Median(() => encoder.Encode(prompts).Dispose());
+        var linearWeights = 6 * (4 * 384 * 384 + 2 * 384 * 1536);
+        var flops = tokens.Sum(t => t * (2.0 * linearWeights + 6 * 4.0 * tokens.Max() * 384));
+        var parameters = encoder.ParameterBytes / sizeof(float);
+        return new BenchmarkRow($"MiniLM encode x{prompts.Count}", parameters, $"{prompts.Count}x{tokens.Max()} tokens", seconds, flops / 1e9);
+    }
+
     /// <summary>Median seconds of <paramref name="call"/>; everything a call allocates is freed before the next.</summary>
-    double Median(Func<Tensor> call)
+    double Median(Action call)
     {
         for (var i = 0; i < WarmUp; i++) Synchronized(call);
         var times = Enumerable.Range(0, Math.Max(1, iterations)).Select(_ =>
@@ -57,7 +72,7 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         return times[times.Count / 2];
     }
 
-    void Synchronized(Func<Tensor> call)
+    void Synchronized(Action call)
     {
         using var scope = NewDisposeScope();
         call();

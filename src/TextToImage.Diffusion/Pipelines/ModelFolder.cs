@@ -29,7 +29,8 @@ public static class ModelFolder
         ITextEncoder? encoder = null;
         try
         {
-            encoder = TextEncoderConfig.Load(Path.Combine(folder, index.TextEncoderFolder)).Create();
+            var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
+            encoder = TextEncoderConfig.Load(encoderFolder).Create(encoderFolder, target);
             foreach (var entry in index.Stages)
                 stages.Add(LoadStage(Path.Combine(folder, entry.Folder), entry, target));
             return new CascadeModel(index.Name, encoder, stages, target);

