@@ -37,6 +37,9 @@ public sealed record GenerationResource
 
     /// <summary>Whether cancellation was asked for (a running job stops within a sampler step).</summary>
     public bool CancelRequested { get; init; }
+
+    /// <summary>How many times a worker has started the job: more than 1 after a crash, restart or retry.</summary>
+    public int Attempts { get; init; }
 }
 
 /// <summary>Progress of a running job.</summary>

@@ -29,6 +29,7 @@ static class GenerationResources
         Error = record.Error,
         Metrics = record.Metrics is { } m ? new MetricsResource(Round(m.QueueSeconds), Round(m.RunSeconds), m.StageSeconds.ToDictionary(e => e.Key, e => Math.Round(e.Value, 3))) : null,
         CancelRequested = record.CancelRequested,
+        Attempts = record.Attempts,
     };
 
     public static string LocationOf(HttpRequest request, string id) => $"{BaseUrl(request)}/v1/generations/{id}";

@@ -22,9 +22,10 @@ static class GenerationsEndpoints
         group.MapPost("/", Create).WithName("CreateGeneration").WithSummary("Queue a text-to-image job")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        group.MapGet("/{id}", Get).WithName("GetGeneration").WithSummary("Read a job");
+        group.MapGet("/{id}", Get).WithName("GetGeneration").WithSummary("Read a job").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", List).WithName("ListGenerations").WithSummary("List jobs, newest first");
-        group.MapPost("/{id}/cancel", Cancel).WithName("CancelGeneration").WithSummary("Cancel a queued or running job");
+        group.MapPost("/{id}/cancel", Cancel).WithName("CancelGeneration").WithSummary("Cancel a queued or running job")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id}/events", GenerationEvents.Stream).WithName("GenerationEvents").WithSummary("Follow a job as server-sent events")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
         return group;

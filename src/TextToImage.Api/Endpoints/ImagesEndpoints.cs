@@ -15,7 +15,7 @@ static class ImagesEndpoints
     {
         v1.MapGet("/images/{**key}", Get).WithTags("Images").WithName("GetImage").WithSummary("Download an image")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
-            .Produces(StatusCodes.Status302Found);
+            .Produces(StatusCodes.Status302Found).ProducesProblem(StatusCodes.Status404NotFound);
         return v1;
     }
 

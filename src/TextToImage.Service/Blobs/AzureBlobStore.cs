@@ -9,17 +9,32 @@ namespace TextToImage.Service.Blobs;
 public sealed class AzureBlobStore : IBlobStore
 {
     readonly BlobContainerClient container;
-    readonly Lazy<Task> created;
+    Task? creation;
 
     public AzureBlobStore(string connectionString, string containerName)
     {
         container = new BlobContainerClient(connectionString, containerName);
-        created = new Lazy<Task>(() => container.CreateIfNotExistsAsync());
+    }
+
+    /// <summary>
+    /// Creates the container once. A failed or cancelled attempt is not remembered (storage that was
+    /// down at start-up must not fail every later call); concurrent first calls may both create,
+    /// which CreateIfNotExists makes harmless.
+    /// </summary>
+    Task EnsureContainerAsync(CancellationToken cancellation)
+    {
+        var current = Volatile.Read(ref creation);
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            var fresh = container.CreateIfNotExistsAsync();
+            current = Interlocked.CompareExchange(ref creation, fresh, current) == current ? fresh : Volatile.Read(ref creation)!;
+        }
+        return current.WaitAsync(cancellation);
     }
 
     public async Task PutAsync(BlobKey key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellation)
     {
-        await created.Value;
+        await EnsureContainerAsync(cancellation);
         await container.GetBlobClient(key.Value).UploadAsync(BinaryData.FromBytes(content),
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellation);
     }
@@ -57,7 +72,7 @@ public sealed class AzureBlobStore : IBlobStore
 
     public async Task PingAsync(CancellationToken cancellation)
     {
-        await created.Value;
+        await EnsureContainerAsync(cancellation);
         await container.GetPropertiesAsync(cancellationToken: cancellation);
     }
 }

@@ -33,6 +33,7 @@ public sealed partial record BlobKey
 
     public override string ToString() => Value;
 
-    [GeneratedRegex(@"^([a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_-]*\.[a-z0-9]+$", RegexOptions.CultureInvariant)]
+    // \z, not $: in .NET '$' also matches before a final '\n', which would let "abc/0.png\n" through.
+    [GeneratedRegex(@"^([a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_-]*\.[a-z0-9]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Security.Cryptography;
 using TextToImage.Diffusion.IO;
 
 namespace TextToImage.Service.Blobs;
@@ -22,10 +22,16 @@ public sealed class FileSystemBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
-    public Task<BlobProperties?> GetPropertiesAsync(BlobKey key, CancellationToken cancellation)
+    public async Task<BlobProperties?> GetPropertiesAsync(BlobKey key, CancellationToken cancellation)
     {
-        var file = new FileInfo(PathOf(key));
-        return Task.FromResult(file.Exists ? Properties(file) : null);
+        // One open handle for length, time and tag: a concurrent replace cannot mix two versions.
+        await using var file = await OpenReadAsync(key, cancellation);
+        if (file is not FileStream stream)
+            return null;
+        var written = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
+        var length = stream.Length;
+        return new BlobProperties(length, ContentTypes.FromFileName(stream.Name), await EntityTagAsync(stream, cancellation),
+            new DateTimeOffset(written, TimeSpan.Zero));
     }
 
     public Task<Stream?> OpenReadAsync(BlobKey key, CancellationToken cancellation)
@@ -43,7 +49,7 @@ public sealed class FileSystemBlobStore : IBlobStore
     public Uri? SignedUrl(BlobKey key, TimeSpan lifetime) => null;
 
     public Task PingAsync(CancellationToken cancellation) =>
-        Directory.Exists(root) ? Task.CompletedTask : throw new DirectoryNotFoundException($"Blob folder {root} is gone.");
+        Directory.Exists(root) ? Task.CompletedTask : Task.FromException(new DirectoryNotFoundException($"Blob folder {root} is gone."));
 
     /// <summary>Keys are checked by <see cref="BlobKey"/>; the containment check is a second line of defence.</summary>
     string PathOf(BlobKey key)
@@ -54,8 +60,14 @@ public sealed class FileSystemBlobStore : IBlobStore
             : throw new ArgumentException($"Blob key '{key}' leaves the store.", nameof(key));
     }
 
-    /// <summary>Blobs are written once under a key derived from the job, so size and time identify the content.</summary>
-    static BlobProperties Properties(FileInfo file) => new(file.Length, ContentTypes.FromFileName(file.Name),
-        string.Create(CultureInfo.InvariantCulture, $"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\""),
-        new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+    /// <summary>
+    /// A strong tag from the content itself. Size and write time are not enough: file times are coarse
+    /// (8 ms steps on ext4 here), so two writes of equal length in one step got the same tag. Hashing
+    /// reads the file, which for images of a few megabytes costs about a millisecond.
+    /// </summary>
+    static async Task<string> EntityTagAsync(Stream content, CancellationToken cancellation)
+    {
+        var hash = await SHA256.HashDataAsync(content, cancellation);
+        return $"\"{Convert.ToHexStringLower(hash.AsSpan(0, 16))}\"";
+    }
 }

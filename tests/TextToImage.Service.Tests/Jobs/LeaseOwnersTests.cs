@@ -22,7 +22,24 @@ public sealed class LeaseOwnersTests
         Assert.True(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{process.Id}/1/x"));
 
         var thisProcess = LeaseOwners.New().Split('/');
-        Assert.True(LeaseOwners.IsDeadOnThisMachine($"{thisProcess[0]}/{thisProcess[1]}/{long.Parse(thisProcess[2]) + 1}/x"));
+        Assert.True(LeaseOwners.IsDeadOnThisMachine($"{thisProcess[0]}/{thisProcess[1]}/{long.Parse(thisProcess[2]) + 60_000}/x"));
+    }
+
+    [Fact]
+    public async Task Another_live_process_is_alive_although_its_start_time_is_computed_elsewhere()
+    {
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            // What the sleeper would write as its own owner name, from its own reading of its start time.
+            var start = new DateTimeOffset(sleeper.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+            Assert.False(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{sleeper.Id}/{start + 300}/x"));
+        }
+        finally
+        {
+            sleeper.Kill();
+            await sleeper.WaitForExitAsync();
+        }
     }
 
     [Theory]

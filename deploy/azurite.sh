@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Azurite's blob service on 127.0.0.1, for the tests (and by hand).
+#
+#   deploy/azurite.sh [PORT]
+#
+# Installs npm azurite@3.37.0 into .tools/azurite (git-ignored) when it is missing, starts
+# azurite-blob in memory (nothing is persisted; it runs in a throw-away temp folder) on PORT,
+# or on a free port the kernel picks when PORT is left out or 0, waits until the port accepts
+# connections and prints the port, alone, as one line on stdout. Everything else goes to stderr.
+# The script then stays in the foreground until Azurite exits or the script is stopped
+# (Ctrl-C, SIGTERM); either way Azurite is stopped with it. With AZURITE_PARENT_PID set it also
+# stops once that process is gone, so a crashed test run leaves no server behind.
+# Connect with the well-known devstoreaccount1 connection string, BlobEndpoint
+# http://127.0.0.1:PORT/devstoreaccount1. Needs Node.js and npm (Debian's /usr/bin/node, npm).
+set -euo pipefail
+
+version=3.37.0
+port=${1:-0}
+[[ $port =~ ^[0-9]+$ ]] || { echo "azurite.sh: port must be a number, got '$port'" >&2; exit 2; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools=$root/.tools/azurite
+bin=$tools/node_modules/.bin/azurite-blob
+marker=$tools/.installed-$version
+
+command -v node >/dev/null || { echo "azurite.sh: node is not on PATH (install Node.js and npm)" >&2; exit 1; }
+
+if [[ ! -f $marker || ! -x $bin ]]; then
+    command -v npm >/dev/null || { echo "azurite.sh: npm is not on PATH" >&2; exit 1; }
+    mkdir -p "$tools"
+    # Several test runs may start at once on a fresh clone: one installs, the others wait.
+    exec 9>"$tools.lock"
+    flock 9
+    if [[ ! -f $marker || ! -x $bin ]]; then
+        echo "azurite.sh: installing azurite@$version into $tools" >&2
+        npm install --prefix "$tools" --no-audit --no-fund --no-save "azurite@$version" >&2
+        [[ -x $bin ]] || { echo "azurite.sh: npm install finished but $bin is missing" >&2; exit 1; }
+        touch "$marker"
+    fi
+    flock -u 9
+    exec 9>&-
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/azurite.XXXXXX")
+log=$work/azurite.log
+pid=
+
+stop() {
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap stop EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+# --inMemoryPersistence refuses --location in 3.37.0, so the temp folder is only the working
+# directory (Azurite writes nothing there in memory mode). --disableTelemetry: 3.37.0 otherwise
+# tries to send usage data.
+(cd "$work" && exec "$bin" --blobHost 127.0.0.1 --blobPort "$port" --skipApiVersionCheck \
+    --inMemoryPersistence --disableTelemetry --silent) >"$log" 2>&1 &
+pid=$!
+
+# Azurite prints "Azurite Blob service successfully listens on http://127.0.0.1:PORT" once bound.
+bound=
+for _ in $(seq 1 600); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "azurite.sh: Azurite exited before listening:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    bound=$(sed -nE 's#.*successfully listens on https?://127\.0\.0\.1:([0-9]+).*#\1#p' "$log" | head -n1)
+    if [[ -n $bound ]] && (exec 3<>"/dev/tcp/127.0.0.1/$bound") 2>/dev/null; then
+        break
+    fi
+    bound=
+    sleep 0.2
+done
+if [[ -z $bound ]]; then
+    echo "azurite.sh: Azurite did not accept connections within 120 s:" >&2
+    cat "$log" >&2
+    exit 1
+fi
+
+echo "$bound"
+echo "azurite.sh: Azurite $version blob service on http://127.0.0.1:$bound/devstoreaccount1 (pid $pid)" >&2
+
+# Stay in the foreground while Azurite runs.
+while kill -0 "$pid" 2>/dev/null; do
+    if [[ -n ${AZURITE_PARENT_PID:-} ]] && ! kill -0 "$AZURITE_PARENT_PID" 2>/dev/null; then
+        echo "azurite.sh: parent process $AZURITE_PARENT_PID is gone; stopping Azurite" >&2
+        exit 0
+    fi
+    sleep 1
+done
+echo "azurite.sh: Azurite exited:" >&2
+tail -n 20 "$log" >&2
+exit 1

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using TextToImage.Api.Tests.Support;
+using TextToImage.Service.Tests.Infrastructure;
+
+namespace TextToImage.Api.Tests;
+
+/// <summary>The operator's switches, each on a host of its own: keys, rate limits, queue length, storage.</summary>
+public sealed class ConfigurationTests
+{
+    static object Quick => new { prompt = "a red apple", seed = 1, steps = 2, resolution = 16 };
+
+    [Fact]
+    public async Task With_api_keys_configured_v1_needs_one_and_health_does_not()
+    {
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Api:ApiKeys:0"] = "first-key", ["Api:ApiKeys:1"] = "second-key" });
+        using var api = host.Client();
+
+        var (missing, problem) = await api.Get("/v1/models");
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal("Bearer", missing.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Contains("X-Api-Key", problem!["detail"]!.GetValue<string>());
+
+        api.Http.DefaultRequestHeaders.Add("X-Api-Key", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.Get("/v1/models")).Response.StatusCode);
+        api.Http.DefaultRequestHeaders.Remove("X-Api-Key");
+        api.Http.DefaultRequestHeaders.Add("X-Api-Key", "second-key");
+        Assert.Equal(HttpStatusCode.OK, (await api.Get("/v1/models")).Response.StatusCode);
+
+        using var bearer = host.Client();
+        bearer.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "first-key");
+        Assert.Equal(HttpStatusCode.OK, (await bearer.Get("/v1/generations")).Response.StatusCode);
+
+        using var anonymous = host.Client();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.Http.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Over_its_rate_a_client_gets_429_with_retry_after()
+    {
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Api:RateLimitPerSecond"] = "1", ["Api:RateLimitBurst"] = "3" });
+        using var api = host.Client();
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 6 && limited is null; i++)
+        {
+            var response = await api.Http.GetAsync("/v1/models");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+        }
+        Assert.NotNull(limited);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) >= 3, string.Join(", ", statuses));
+        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, (await api.Http.GetAsync("/healthz")).StatusCode); // health is not rate-limited
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_429_with_retry_after()
+    {
+        // No worker: whatever is queued stays queued.
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Jobs:InProcessWorker"] = "false", ["Jobs:MaxQueueLength"] = "2" });
+        using var api = host.Client();
+        await api.Submit(Quick);
+        var second = await api.Submit(Quick);
+        Assert.Equal(2, (await api.Generation(second))["queuePosition"]!.GetValue<int>());
+
+        var (full, problem) = await api.Post("/v1/generations", Quick);
+        Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(10), full.Headers.RetryAfter?.Delta);
+        Assert.Equal("The queue is full.", problem!["title"]!.GetValue<string>());
+
+        await api.Post($"/v1/generations/{second}/cancel", new { });
+        await api.Submit(Quick);
+    }
+
+    [Fact]
+    public async Task With_azure_storage_images_go_to_the_container_and_can_redirect_to_a_signed_url()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        var container = $"t-{Guid.NewGuid():N}";
+        using var host = new ApiHost(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "azure",
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:Container"] = container,
+        });
+        using var api = host.Client();
+        var done = await api.WaitUntilFinished(await api.Submit(Quick));
+        Assert.Equal("succeeded", ApiClient.Status(done));
+        var id = done["id"]!.GetValue<string>();
+
+        var blobs = new BlobContainerClient(azurite.ConnectionString, container).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, id, CancellationToken.None);
+        var names = new List<string>();
+        await foreach (var blob in blobs) names.Add(blob.Name);
+        Assert.Equal([$"{id}/0.png"], names);
+        var streamed = await api.Http.GetByteArrayAsync(done["images"]![0]!["url"]!.GetValue<string>());
+        Assert.Equal(0x89, streamed[0]);
+
+        using var redirecting = new ApiHost(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "azure",
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:Container"] = container,
+            ["Storage:RedirectToSignedUrls"] = "true",
+        }, host.DataRoot);
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = redirecting.Client().Http.BaseAddress };
+        using var redirect = await client.GetAsync($"/v1/images/{id}/0.png");
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        var signed = redirect.Headers.Location!;
+        Assert.Contains("sig=", signed.Query);
+        using var plain = new HttpClient();
+        Assert.Equal(streamed, await plain.GetByteArrayAsync(signed));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_endpoint_and_its_answers()
+    {
+        using var host = new ApiHost();
+        using var api = host.Client();
+        var document = (await api.Get("/swagger/v1/swagger.json")).Body!;
+        var paths = document["paths"]!.AsObject();
+        Assert.Equal(["/v1/generations", "/v1/generations/{id}", "/v1/generations/{id}/cancel", "/v1/generations/{id}/events", "/v1/images/{key}", "/v1/models"],
+            paths.Select(p => p.Key).Where(p => p.StartsWith("/v1")).Order());
+
+        var create = paths["/v1/generations"]!["post"]!;
+        Assert.Equal("Queues a text-to-image job.", create["summary"]!.GetValue<string>());
+        Assert.Equal(["200", "202", "400", "409", "413", "415", "429"], create["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Contains(create["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["description"] is not null);
+        var cancel = paths["/v1/generations/{id}/cancel"]!["post"]!;
+        Assert.Equal(["200", "202", "404", "409"], cancel["responses"]!.AsObject().Select(r => r.Key).Order());
+
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        var prompt = schemas["CreateGenerationRequest"]!["properties"]!["prompt"]!;
+        Assert.Equal("a red apple, flat style", prompt["example"]!.GetValue<string>());
+        Assert.Contains("unconditional", prompt["description"]!.GetValue<string>());
+        Assert.NotNull(schemas["GenerationResource"]!["properties"]!["queuePosition"]!["description"]);
+        Assert.NotNull(document["components"]!["securitySchemes"]!["ApiKey"]);
+
+        var ui = await api.Http.GetStringAsync("/swagger/index.html");
+        Assert.Contains("swagger-ui", ui);
+    }
+}

@@ -1,0 +1,31 @@
+namespace TextToImage.Service.Tests.Infrastructure;
+
+/// <summary>
+/// One Azurite for every test in the <see cref="AzuriteCollection"/>, on a free port. If it cannot
+/// start, every test of the collection fails with the reason (there is no silent skip).
+/// </summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    AzuriteServer? server;
+
+    public AzuriteServer Server => server ?? throw new InvalidOperationException("Azurite has not started.");
+
+    public string ConnectionString => Server.ConnectionString;
+
+    /// <summary>A container name no other test uses (3-63 lowercase letters, digits and '-').</summary>
+    public static string NewContainerName() => $"t-{Guid.NewGuid():N}";
+
+    public async Task InitializeAsync() => server = await AzuriteServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (server is not null)
+            await server.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}
