@@ -1,6 +1,8 @@
 using TextToImage.Api.Infrastructure;
+using TextToImage.Service.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddAppFolderSettings();
 builder.AddTextToImageApi();
 
 var app = builder.Build();

@@ -11,5 +11,5 @@ sealed record GenerationServices(
     GenerationRequestValidator Validator,
     GenerationSubmitter Submitter,
     GenerationCanceller Canceller,
-    IOptions<ApiOptions> Options,
-    ILogger<GenerationServices> Log);
+    ApiKeys Keys,
+    IOptions<ApiOptions> Options);

@@ -53,7 +53,7 @@ static class GenerationsEndpoints
         if (preferError is not null) errors["Prefer"] = [preferError];
         if (parameters is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
-        var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{ApiKeys.CallerOf(http)}:{idempotencyKey}", Hash(request));
+        var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request));
         var outcome = await services.Submitter.SubmitAsync(parameters, claim, cancellation);
         switch (outcome.Result)
         {

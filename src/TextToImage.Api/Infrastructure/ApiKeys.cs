@@ -33,8 +33,11 @@ sealed class ApiKeys(IOptions<ApiOptions> options)
         return valid;
     }
 
-    /// <summary>Who is calling, for rate limits and idempotency scopes: a digest of the key, or the client address.</summary>
-    public static string CallerOf(HttpContext context) => Presented(context.Request) is { } key
+    /// <summary>
+    /// Who is calling, for rate limits and idempotency scopes: a digest of a valid key (any key when
+    /// none are configured), else the client address, so made-up keys do not buy fresh rate limits.
+    /// </summary>
+    public string CallerOf(HttpContext context) => Presented(context.Request) is { } key && (!Required || IsValid(key))
         ? "key:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16]
         : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

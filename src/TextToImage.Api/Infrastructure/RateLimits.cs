@@ -15,7 +15,7 @@ static class RateLimits
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.AddPolicy(PerCaller, context => api.RateLimitPerSecond <= 0
                 ? RateLimitPartition.GetNoLimiter("unlimited")
-                : RateLimitPartition.GetTokenBucketLimiter(ApiKeys.CallerOf(context), _ => new TokenBucketRateLimiterOptions
+                : RateLimitPartition.GetTokenBucketLimiter(context.RequestServices.GetRequiredService<ApiKeys>().CallerOf(context), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = Math.Max(api.RateLimitBurst, api.RateLimitPerSecond),
                     TokensPerPeriod = api.RateLimitPerSecond,

@@ -43,6 +43,15 @@ public sealed class GenerationJobTests : IDisposable
 
     async Task<GenerationRecord> Read(string id) => (await store.GetAsync(id, None))!;
 
+    /// <summary>Starts a run whose generation blocks until canceled, and waits until it is under way.</summary>
+    async Task<Task> StartBlockedRun(GenerationRecord record, CancellationToken shutdown = default)
+    {
+        engine.Behaviour = token => token.WaitHandle.WaitOne(TimeSpan.FromMinutes(2));
+        var run = Job().PerformAsync(record.Id, "d1", shutdown);
+        await engine.Started.WaitAsync(TimeSpan.FromMinutes(1));
+        return run;
+    }
+
     [Fact]
     public async Task A_job_stores_its_images_and_succeeds()
     {
@@ -151,9 +160,7 @@ public sealed class GenerationJobTests : IDisposable
     public async Task Cancel_through_the_store_stops_a_running_job()
     {
         var record = await Queue();
-        engine.Behaviour = token => token.WaitHandle.WaitOne(TimeSpan.FromMinutes(2));
-        var run = Job().PerformAsync(record.Id, "d1", None);
-        await engine.Started.WaitAsync(TimeSpan.FromMinutes(1));
+        var run = await StartBlockedRun(record);
 
         Assert.Equal(CancelResult.Requested, (await store.RequestCancelAsync(record.Id, DateTimeOffset.UtcNow, None)).Result);
         await run;
@@ -166,10 +173,8 @@ public sealed class GenerationJobTests : IDisposable
     public async Task Cancel_in_the_same_process_reaches_the_job_directly()
     {
         var record = await Queue();
-        engine.Behaviour = token => token.WaitHandle.WaitOne(TimeSpan.FromMinutes(2));
         options.CancellationPollInterval = options.ProgressInterval = TimeSpan.FromMinutes(1); // the store is not polled in time
-        var run = Job().PerformAsync(record.Id, "d1", None);
-        await engine.Started.WaitAsync(TimeSpan.FromMinutes(1));
+        var run = await StartBlockedRun(record);
 
         await store.RequestCancelAsync(record.Id, DateTimeOffset.UtcNow, None);
         Assert.True(running.TryCancel(record.Id));
@@ -182,10 +187,8 @@ public sealed class GenerationJobTests : IDisposable
     public async Task Shutdown_puts_the_job_back_in_the_queue_for_hangfire_to_requeue()
     {
         var record = await Queue();
-        engine.Behaviour = token => token.WaitHandle.WaitOne(TimeSpan.FromMinutes(2));
         using var shutdown = new CancellationTokenSource();
-        var run = Job().PerformAsync(record.Id, "d1", shutdown.Token);
-        await engine.Started.WaitAsync(TimeSpan.FromMinutes(1));
+        var run = await StartBlockedRun(record, shutdown.Token);
 
         await shutdown.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
@@ -202,9 +205,7 @@ public sealed class GenerationJobTests : IDisposable
     public async Task A_run_that_loses_its_lease_stops_without_writing()
     {
         var record = await Queue();
-        engine.Behaviour = token => token.WaitHandle.WaitOne(TimeSpan.FromMinutes(2));
-        var run = Job().PerformAsync(record.Id, "d1", None);
-        await engine.Started.WaitAsync(TimeSpan.FromMinutes(1));
+        var run = await StartBlockedRun(record);
 
         var seen = await Read(record.Id);
         Assert.True(await store.RedispatchAsync(seen, DateTimeOffset.MaxValue, "d2", None));
