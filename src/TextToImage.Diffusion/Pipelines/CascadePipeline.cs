@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
 using static TorchSharp.torch;
@@ -28,6 +29,7 @@ public sealed class CascadePipeline(CascadeModel model)
             throw new ArgumentException($"NumImages must be between 1 and {MaxImages}, not {request.NumImages}.");
         var settings = Enumerable.Range(0, stageCount).Select(i => StageSettings.Resolve(Model.Stages[i], request.OptionsFor(i))).ToList();
 
+        using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         using var prompts = EncodePrompts(request);

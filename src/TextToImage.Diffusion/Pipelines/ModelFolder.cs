@@ -24,6 +24,7 @@ public static class ModelFolder
     {
         TorchRuntime.EnsureAvailable();
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        using var finalizers = FinalizerGate.Hold();
         var index = ModelIndex.Load(folder);
         var stages = new List<CascadeStage>();
         ITextEncoder? encoder = null;

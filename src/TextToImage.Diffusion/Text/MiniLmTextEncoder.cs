@@ -63,6 +63,7 @@ public sealed class MiniLmTextEncoder : ITextEncoder
     public TextEmbeddings Encode(IReadOnlyList<string> prompts)
     {
         if (prompts.Count == 0) throw new ArgumentException("At least one prompt.", nameof(prompts));
+        using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (ids, mask) = _tokenizer.EncodeBatch(prompts);
