@@ -43,7 +43,7 @@ public sealed class ConfigurationTests
         using var api = host.Client();
         var statuses = new List<HttpStatusCode>();
         HttpResponseMessage? limited = null;
-        for (var i = 0; i < 6 && limited is null; i++)
+        for (var i = 0; i < 50 && limited is null; i++)
         {
             var response = await api.Http.GetAsync("/v1/models");
             statuses.Add(response.StatusCode);

@@ -89,6 +89,20 @@ public sealed class GenerationJobTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_delivery_of_a_running_job_does_nothing()
+    {
+        // Hangfire's SQLite storage hands a job out again after its invisibility timeout, running or not.
+        var record = await Queue();
+        var run = await StartBlockedRun(record);
+        await Job().PerformAsync(record.Id, "d1", None);
+        Assert.Equal(1, engine.Calls);
+        Assert.Equal(1, (await Read(record.Id)).Attempts);
+
+        await store.RequestCancelAsync(record.Id, DateTimeOffset.UtcNow, None);
+        await run;
+    }
+
+    [Fact]
     public async Task A_stale_dispatch_does_nothing()
     {
         var record = await Queue();
