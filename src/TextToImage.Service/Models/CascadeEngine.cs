@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TextToImage.Diffusion.Native;
@@ -14,14 +15,12 @@ namespace TextToImage.Service.Models;
 /// </summary>
 public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
 {
-    readonly Dictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
+    // Written under the gate; read without it, so health and model listings never wait for a load or a job.
+    readonly ConcurrentDictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
     readonly Lock gate = new();
     ComputeTarget? target;
 
-    public bool IsLoaded(string name)
-    {
-        lock (gate) return loaded.ContainsKey(name);
-    }
+    public bool IsLoaded(string name) => loaded.ContainsKey(name);
 
     /// <summary>Loads a model ahead of its first job, so the first user does not wait for it.</summary>
     public void Preload(string name)
@@ -79,7 +78,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         {
             throw new GenerationRejectedException(JobError.ModelUnavailable, $"Model '{name}' does not load: {e.Message}", e);
         }
-        loaded.Add(name, model);
+        loaded[name] = model;
         return model;
     }
 
