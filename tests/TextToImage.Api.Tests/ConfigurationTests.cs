@@ -37,6 +37,15 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task The_dashboard_can_be_turned_off()
+    {
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Api:Dashboard"] = "off" });
+        using var api = host.Client();
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Http.GetAsync("/hangfire")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.Http.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
     public async Task Over_its_rate_a_client_gets_429_with_retry_after()
     {
         using var host = new ApiHost(new Dictionary<string, string?> { ["Api:RateLimitPerSecond"] = "1", ["Api:RateLimitBurst"] = "3" });
