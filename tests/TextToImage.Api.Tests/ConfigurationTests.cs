@@ -37,6 +37,43 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_model_that_does_not_load_makes_the_service_unready_and_its_jobs_fail_without_retries()
+    {
+        var models = Directory.CreateTempSubdirectory("t2i-broken-model-").FullName;
+        try
+        {
+            CopyFolder(Path.Combine(TinyModel.Folder, "tiny"), Path.Combine(models, "broken"));
+            var weights = Directory.GetFiles(Path.Combine(models, "broken"), "diffusion_pytorch_model.safetensors", SearchOption.AllDirectories)[0];
+            File.WriteAllBytes(weights, [1, 2, 3]);
+            using var host = new ApiHost(new Dictionary<string, string?> { ["Models:Folders:0"] = models });
+            using var api = host.Client();
+
+            var job = await api.WaitUntilFinished(await api.Submit(Quick));
+            Assert.Equal("failed", ApiClient.Status(job));
+            Assert.Equal("model_unavailable", job["error"]!["code"]!.GetValue<string>());
+            Assert.Equal(1, job["attempts"]!.GetValue<int>());
+
+            var (ready, report) = await api.Get("/readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("does not load", report!["checks"]!["model"]!["description"]!.GetValue<string>());
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [Fact]
     public async Task The_dashboard_can_be_turned_off()
     {
         using var host = new ApiHost(new Dictionary<string, string?> { ["Api:Dashboard"] = "off" });

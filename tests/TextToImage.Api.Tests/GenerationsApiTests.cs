@@ -234,6 +234,7 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
             else if (line.StartsWith("data: ")) events.Add((type!, JsonNode.Parse(line["data: ".Length..])!));
         }
 
+        Assert.DoesNotContain(events, e => e.Type is not ("status" or "progress" or "stage" or "end" or "ping"));
         Assert.Equal("status", events[0].Type);
         Assert.Equal("end", events[^1].Type);
         Assert.Equal("succeeded", ApiClient.Status(events[^1].Data));

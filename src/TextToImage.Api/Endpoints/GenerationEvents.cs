@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,11 +11,13 @@ namespace TextToImage.Api.Endpoints;
 /// A job as server-sent events, read from its record a few times a second (so it works whichever
 /// process runs the job): <c>status</c> when the status changes (the generation), <c>progress</c>
 /// after steps (the progress), <c>stage</c> when a stage's images are stored, and finally
-/// <c>end</c> with the finished generation, after which the stream closes.
+/// <c>end</c> with the finished generation, after which the stream closes. A quiet stream (a job
+/// waiting in the queue) gets a <c>ping</c> every 15 seconds, so proxies do not close it as idle.
 /// </summary>
 static class GenerationEvents
 {
     static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
     /// <summary>Follows a job until it ends.</summary>
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, HttpContext http,
@@ -30,21 +33,29 @@ static class GenerationEvents
         GenerationStatus? status = null;
         JobProgress? progress = null;
         var stages = 0;
+        var quiet = Stopwatch.StartNew();
         while (true)
         {
             var resource = await record.ToResourceAsync(store, request, cancellation);
             if (record.Status != status)
             {
                 status = record.Status;
+                quiet.Restart();
                 yield return new SseItem<object>(resource, "status");
             }
             if (record.Progress is { } p && p != progress && resource.Progress is { } shown)
             {
                 progress = p;
+                quiet.Restart();
                 yield return new SseItem<object>(shown, "progress");
             }
             foreach (var stage in resource.StageImages.Skip(stages)) yield return new SseItem<object>(stage, "stage");
             stages = resource.StageImages.Count;
+            if (quiet.Elapsed >= KeepAlive)
+            {
+                quiet.Restart();
+                yield return new SseItem<object>(new { resource.Status, resource.QueuePosition }, "ping");
+            }
             if (record.Status.IsTerminal())
             {
                 yield return new SseItem<object>(resource, "end");

@@ -20,7 +20,12 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
     readonly Lock gate = new();
     ComputeTarget? target;
 
+    readonly ConcurrentDictionary<string, string> failures = new(StringComparer.Ordinal);
+
     public bool IsLoaded(string name) => loaded.ContainsKey(name);
+
+    /// <summary>Why the last attempt to load the model failed; null when it loaded or was never tried.</summary>
+    public string? LoadFailure(string name) => failures.TryGetValue(name, out var reason) ? reason : null;
 
     /// <summary>Loads a model ahead of its first job, so the first user does not wait for it.</summary>
     public void Preload(string name)
@@ -76,8 +81,10 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException)
         {
+            failures[name] = e.Message;
             throw new GenerationRejectedException(JobError.ModelUnavailable, $"Model '{name}' does not load: {e.Message}", e);
         }
+        failures.TryRemove(name, out _);
         loaded[name] = model;
         return model;
     }
