@@ -1,6 +1,5 @@
 using Hangfire;
 using Hangfire.Dashboard;
-using Microsoft.AspNetCore.Http.Json;
 using TextToImage.Api.Endpoints;
 using TextToImage.Service.Hosting;
 
@@ -14,7 +13,11 @@ static class ApiRegistration
         var services = builder.Services;
         var api = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
+            .Validate(o => o.Dashboard is "local" or "open" or "off", "Api:Dashboard must be local, open or off.")
+            .Validate(o => o.RateLimitPerSecond >= 0 && o.RateLimitBurst >= 0, "Api:RateLimitPerSecond and Api:RateLimitBurst must not be negative.")
+            .Validate(o => o.MaxRequestBytes > 0, "Api:MaxRequestBytes must be positive.")
+            .ValidateOnStart();
         services.AddTextToImageService(builder.Configuration, builder.Environment, runWorker: jobs.InProcessWorker);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
@@ -25,7 +28,6 @@ static class ApiRegistration
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
-        services.Configure<JsonOptions>(json => json.SerializerOptions.AllowTrailingCommas = false);
         services.AddSingleton<ApiKeys>();
         services.AddPerCallerRateLimit(api);
         services.AddApiDocumentation();

@@ -42,4 +42,20 @@ public sealed class JobsOptions
 
     /// <summary>How often the recovery scan looks for jobs orphaned by a crashed worker.</summary>
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What is wrong with these settings, one clause each; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Storage != "sqlite") problems.Add($"Jobs:Storage '{Storage}' is not supported; use 'sqlite'");
+        if (string.IsNullOrWhiteSpace(Queue)) problems.Add("Jobs:Queue must name a queue");
+        if (WorkerCount < 1) problems.Add($"Jobs:WorkerCount must be at least 1, not {WorkerCount}");
+        if (MaxQueueLength < 1) problems.Add($"Jobs:MaxQueueLength must be at least 1, not {MaxQueueLength}");
+        if (MaxAttempts is < 1 or > 10) problems.Add($"Jobs:MaxAttempts must be between 1 and 10, not {MaxAttempts}");
+        if (LeaseDuration <= TimeSpan.FromSeconds(2)) problems.Add($"Jobs:LeaseDuration must be longer than 2 seconds, not {LeaseDuration}");
+        foreach (var (name, value) in new[] { ("QueuePollInterval", QueuePollInterval), ("ProgressInterval", ProgressInterval),
+                     ("CancellationPollInterval", CancellationPollInterval), ("RecoveryInterval", RecoveryInterval) })
+            if (value <= TimeSpan.Zero) problems.Add($"Jobs:{name} must be positive, not {value}");
+        return problems;
+    }
 }

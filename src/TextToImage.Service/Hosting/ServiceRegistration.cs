@@ -22,13 +22,14 @@ public static class ServiceRegistration
         var dataRoot = DataRoot.From(configuration, environment);
         services.AddSingleton(dataRoot);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).Validate(Valid, "Jobs: see the log for the invalid setting.").ValidateOnStart();
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
         services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
         services.AddOptions<BlobStorageOptions>().BindConfiguration(BlobStorageOptions.Section);
 
+        // Read now, not on first use: Hangfire's server and storage are configured from these values.
         var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        if (jobs.Storage != "sqlite")
-            throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions), [$"Jobs:Storage '{jobs.Storage}' is not supported; use 'sqlite'."]);
+        if (jobs.Problems() is { Count: > 0 } problems)
+            throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions), problems);
         services.AddSingleton<IJobStore>(_ => new SqliteJobStore(dataRoot.Resolve(jobs.Database, "jobs.db")));
         services.AddSingleton(BlobStore);
         services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, environment, dataRoot),
@@ -64,11 +65,6 @@ public static class ServiceRegistration
         }
         return services;
     }
-
-    static bool Valid(JobsOptions jobs) =>
-        jobs.WorkerCount >= 1 && jobs.MaxQueueLength >= 1 && jobs.MaxAttempts is >= 1 and <= 10 && jobs.Queue.Length > 0
-        && jobs.LeaseDuration > TimeSpan.FromSeconds(2) && jobs.QueuePollInterval > TimeSpan.Zero && jobs.ProgressInterval > TimeSpan.Zero
-        && jobs.CancellationPollInterval > TimeSpan.Zero && jobs.RecoveryInterval > TimeSpan.Zero;
 
     static IBlobStore BlobStore(IServiceProvider provider)
     {
