@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Dashboard;
+using Microsoft.Extensions.Options;
 using TextToImage.Api.Endpoints;
 using TextToImage.Service.Hosting;
 
@@ -11,7 +12,6 @@ static class ApiRegistration
     public static WebApplicationBuilder AddTextToImageApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var api = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
             .Validate(o => o.Dashboard is "local" or "open" or "off", "Api:Dashboard must be local, open or off.")
@@ -29,7 +29,7 @@ static class ApiRegistration
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddSingleton<ApiKeys>();
-        services.AddPerCallerRateLimit(api);
+        services.AddPerCallerRateLimit();
         services.AddApiDocumentation();
         services.AddHealthChecks()
             .AddCheck<JobStoreCheck>("jobs", tags: ["ready"])
@@ -40,7 +40,7 @@ static class ApiRegistration
 
     public static WebApplication MapTextToImageApi(this WebApplication app)
     {
-        var api = app.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        var api = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();

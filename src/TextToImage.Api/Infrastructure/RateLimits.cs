@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace TextToImage.Api.Infrastructure;
 
@@ -9,22 +10,27 @@ static class RateLimits
 {
     public const string PerCaller = "per-caller";
 
-    public static IServiceCollection AddPerCallerRateLimit(this IServiceCollection services, ApiOptions api) =>
+    public static IServiceCollection AddPerCallerRateLimit(this IServiceCollection services) =>
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(PerCaller, context => api.RateLimitPerSecond <= 0
-                ? RateLimitPartition.GetNoLimiter("unlimited")
-                : RateLimitPartition.GetTokenBucketLimiter(context.RequestServices.GetRequiredService<ApiKeys>().CallerOf(context), _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = Math.Max(api.RateLimitBurst, api.RateLimitPerSecond),
-                    TokensPerPeriod = api.RateLimitPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                }));
+            limiter.AddPolicy(PerCaller, context =>
+            {
+                var api = Options(context);
+                return api.RateLimitPerSecond <= 0
+                    ? RateLimitPartition.GetNoLimiter("unlimited")
+                    : RateLimitPartition.GetTokenBucketLimiter(context.RequestServices.GetRequiredService<ApiKeys>().CallerOf(context), _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = Math.Max(api.RateLimitBurst, api.RateLimitPerSecond),
+                        TokensPerPeriod = api.RateLimitPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    });
+            });
             limiter.OnRejected = async (rejected, cancellation) =>
             {
+                var api = Options(rejected.HttpContext);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
                 rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -35,4 +41,7 @@ static class RateLimits
                 });
             };
         });
+
+    /// <summary>The validated <c>Api</c> settings.</summary>
+    static ApiOptions Options(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
 }

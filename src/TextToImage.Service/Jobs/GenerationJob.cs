@@ -88,9 +88,13 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         }
     }
 
-    /// <summary>A re-run after a crash between storing the images and recording success finds them all in place.</summary>
+    /// <summary>
+    /// A re-run after a crash between storing the images and recording success finds them all in
+    /// place. A first attempt cannot: its keys are new, so it skips the store round trips.
+    /// </summary>
     async Task<IReadOnlyList<StoredImage>?> ExistingOutputs(GenerationRecord record)
     {
+        if (record.Attempts == 1) return null;
         var images = FinalImages(record, record.Parameters.Resolution);
         foreach (var image in images)
             if (await blobs.GetPropertiesAsync(BlobKey.Parse(image.Key), CancellationToken.None) is null)

@@ -115,6 +115,9 @@ public sealed class GenerationJobTests : IDisposable
     public async Task A_rerun_that_finds_every_output_in_place_records_success_without_generating()
     {
         var record = await Queue(numImages: 2);
+        // An earlier attempt stored both images, then its worker vanished before recording success.
+        var now = DateTimeOffset.UtcNow;
+        await store.TryClaimAsync(record.Id, "d1", new JobLease("vanished", now.AddSeconds(-1)), now, None);
         foreach (var i in new[] { 0, 1 }) await blobs.PutAsync(BlobKey.ForImage(record.Id, i), new byte[] { 1 }, "image/png", None);
         await Job().PerformAsync(record.Id, "d1", None);
         Assert.Equal(0, engine.Calls);
