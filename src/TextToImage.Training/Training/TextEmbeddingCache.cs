@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Text;
+using static TorchSharp.torch;
+
+namespace TextToImage.Training.Training;
+
+/// <summary>
+/// The frozen text encoder's output for every caption of a dataset (and for the empty prompt),
+/// computed once and kept beside the data in <c>.t2i-cache/</c>, keyed by the encoder's config and
+/// the captions: training never runs the encoder. Token states are trimmed to the longest caption
+/// (padding is masked everywhere, so the extra columns would change nothing but cost memory).
+/// </summary>
+public sealed class TextEmbeddingCache : IDisposable
+{
+    TextEmbeddingCache(Tensor states, Tensor mask, Tensor emptyStates, Tensor emptyMask)
+    {
+        States = states;
+        Mask = mask;
+        EmptyStates = emptyStates;
+        EmptyMask = emptyMask;
+    }
+
+    /// <summary>[N, L, D] float32, zero at padding.</summary>
+    public Tensor States { get; }
+
+    /// <summary>[N, L] bool, true for real tokens.</summary>
+    public Tensor Mask { get; }
+
+    /// <summary>The empty prompt, [1, L, D] and [1, L]: the unconditional row of guidance.</summary>
+    public Tensor EmptyStates { get; }
+    public Tensor EmptyMask { get; }
+
+    public static TextEmbeddingCache Load(string dataFolder, string textEncoderFolder, IReadOnlyList<string> captions, Action<string>? log = null)
+    {
+        var config = TextEncoderConfig.Load(textEncoderFolder);
+        var key = Key(config, captions);
+        var path = Path.Combine(dataFolder, ".t2i-cache", $"text-{key}.safetensors");
+        if (File.Exists(path))
+        {
+            var saved = Safetensors.Load(path);
+            log?.Invoke($"text embeddings: {path} (cached)");
+            return FromSaved(saved);
+        }
+
+        log?.Invoke($"text embeddings: encoding {captions.Count} captions once into {path}");
+        using var encoder = config.Create(textEncoderFolder, ComputeTarget.Cpu);
+        using var scope = NewDisposeScope();
+        var states = new List<Tensor>();
+        var masks = new List<Tensor>();
+        const int chunk = 64;
+        for (var start = 0; start < captions.Count; start += chunk)
+        {
+            using var encoded = encoder.Encode(captions.Skip(start).Take(chunk).ToList());
+            states.Add(encoded.TokenStates.clone());
+            masks.Add(encoded.Mask.clone());
+        }
+        using var empty = encoder.Encode([""]);
+        var allMask = cat(masks, 0);
+        var length = Math.Max(2, (long)allMask.sum(1).max().item<long>());
+        var entries = new Dictionary<string, Tensor>
+        {
+            ["states"] = cat(states, 0)[.., ..(int)length].contiguous(),
+            ["mask"] = allMask[.., ..(int)length].to_type(ScalarType.Float32).contiguous(),
+            ["empty_states"] = empty.TokenStates[.., ..(int)length].contiguous(),
+            ["empty_mask"] = empty.Mask[.., ..(int)length].to_type(ScalarType.Float32).contiguous(),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Safetensors.Save(path, entries, metadata: new Dictionary<string, string> { ["captions"] = captions.Count.ToString() });
+        return FromSaved(entries.ToDictionary(e => e.Key, e => e.Value.DetachFromDisposeScope()));
+    }
+
+    static TextEmbeddingCache FromSaved(IReadOnlyDictionary<string, Tensor> saved) => new(
+        saved["states"],
+        saved["mask"].to_type(ScalarType.Bool).DetachFromDisposeScope(),
+        saved["empty_states"],
+        saved["empty_mask"].to_type(ScalarType.Bool).DetachFromDisposeScope());
+
+    static string Key(TextEncoderConfig config, IReadOnlyList<string> captions)
+    {
+        var text = new StringBuilder(System.Text.Json.JsonSerializer.Serialize(config)).Append('\0');
+        foreach (var caption in captions) text.Append(caption).Append('\0');
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
+    }
+
+    public void Dispose()
+    {
+        States.Dispose();
+        Mask.Dispose();
+        EmptyStates.Dispose();
+        EmptyMask.Dispose();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TextToImage.Training.Data;
+
+namespace TextToImage.Training.Training;
+
+/// <summary>
+/// Everything that defines a training run of one stage. Saved in the run folder at the first start;
+/// a resumed run reads it back (only <see cref="MaxSteps"/> and the intervals may change), so a run
+/// continues exactly as it began.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>The model folder whose stage is trained (its weights are the starting point; export writes back into it).</summary>
+    public required string ModelFolder { get; init; }
+
+    /// <summary>Stage name in model_index.json.</summary>
+    public required string Stage { get; init; }
+
+    /// <summary>Image folder at the stage's resolution (metadata.jsonl + images).</summary>
+    public required string DataFolder { get; init; }
+
+    public BadRowPolicy BadRows { get; init; } = BadRowPolicy.Fail;
+
+    public int MaxSteps { get; init; } = 10_000;
+    public int BatchSize { get; init; } = 32;
+    public int GradientAccumulation { get; init; } = 1;
+    public double LearningRate { get; init; } = 3e-4;
+    public int WarmupSteps { get; init; } = 500;
+    public double WeightDecay { get; init; } = 0.01;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.99;
+    public double GradientClip { get; init; } = 1.0;
+
+    /// <summary>The EMA decay it warms up to: min(EmaDecay, (1 + step) / (10 + step)).</summary>
+    public double EmaDecay { get; init; } = 0.999;
+
+    /// <summary>Fraction of rows trained with the empty prompt, for classifier-free guidance.</summary>
+    public double ConditioningDropout { get; init; } = 0.1;
+
+    /// <summary>"epsilon" or "v_prediction" (diffusers' names); export writes it into the scheduler config.</summary>
+    public string Objective { get; init; } = "epsilon";
+
+    /// <summary>Min-SNR-γ loss weighting (Hang et al. 2023); null trains with plain MSE.</summary>
+    public double? MinSnrGamma { get; init; } = 5;
+
+    /// <summary>Super-resolution: side of the random high-resolution crop trained on (null: whole images).</summary>
+    public int? CropSize { get; init; }
+
+    /// <summary>Super-resolution: augmentation levels are drawn uniformly from [0, this).</summary>
+    public int MaxAugmentationLevel { get; init; } = 500;
+
+    public long Seed { get; init; }
+
+    public int LogEvery { get; init; } = 25;
+    public int CheckpointEvery { get; init; } = 250;
+    public int SampleEvery { get; init; } = 1000;
+
+    /// <summary>Prompts of the sample grids (base stage); empty: the first 8 captions of a seeded shuffle of the data.</summary>
+    public IReadOnlyList<string> SamplePrompts { get; init; } = [];
+
+    /// <summary>Torch intra-op threads (0: torch's default).</summary>
+    public int Threads { get; init; }
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainingOptions Parse(string json, string source) =>
+        JsonSerializer.Deserialize<TrainingOptions>(json, Json) ?? throw new InvalidDataException($"{source} holds no options.");
+
+    /// <summary>Throws, naming the option, for values training cannot run with.</summary>
+    public void Validate()
+    {
+        Check(MaxSteps >= 1, "--steps must be at least 1");
+        Check(BatchSize >= 1, "--batch-size must be at least 1");
+        Check(GradientAccumulation >= 1, "--grad-accumulation must be at least 1");
+        Check(LearningRate > 0 && LearningRate < 1, "--lr must be in (0, 1)");
+        Check(WarmupSteps >= 0, "--warmup must be 0 or more");
+        Check(EmaDecay is >= 0 and < 1, "--ema-decay must be in [0, 1)");
+        Check(ConditioningDropout is >= 0 and <= 1, "--cond-dropout must be in [0, 1]");
+        Check(Objective is "epsilon" or "v_prediction", "--objective must be epsilon or v_prediction");
+        Check(MinSnrGamma is null or > 0, "--min-snr-gamma must be positive");
+        Check(GradientClip > 0, "--grad-clip must be positive");
+        Check(CropSize is null or >= 8, "--crop must be at least 8 pixels");
+        Check(MaxAugmentationLevel is >= 1 and <= 1000, "--max-aug-level must be between 1 and 1000");
+        Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1, "intervals must be at least 1");
+    }
+
+    static void Check(bool ok, string message)
+    {
+        if (!ok) throw new ArgumentException(message + ".");
+    }
+}
