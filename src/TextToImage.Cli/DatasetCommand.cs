@@ -14,9 +14,11 @@ static class DatasetCommand
         var sizes = new Option<string>("--sizes") { Description = "Comma-separated pixel sizes, one per cascade stage.", DefaultValueFactory = _ => "32,128" };
         var styles = new Option<string>("--styles") { Description = "Comma-separated styles: flat, modern.", DefaultValueFactory = _ => "flat,modern" };
         var skinTones = new Option<bool>("--default-skin-tone-only") { Description = "Keep only the default (yellow) file of emoji that come in six skin tones." };
+        var maxEmoji = new Option<int?>("--max-emoji") { Description = "Keep this many emoji (in every selected style), picked by a shuffle seeded with --seed." };
+        var seed = new Option<int>("--seed") { Description = "Seed of --max-emoji's pick.", DefaultValueFactory = _ => 0 };
         var emoji = new Command("fluent-emoji", "Rasterise Fluent Emoji SVGs onto white, captioned from their names and style.")
         {
-            source, output, sizes, styles, skinTones,
+            source, output, sizes, styles, skinTones, maxEmoji, seed,
         };
         emoji.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -26,6 +28,8 @@ static class DatasetCommand
             {
                 Styles = ParseList(parsed.GetRequiredValue(styles), "--styles"),
                 SkinTones = !parsed.GetValue(skinTones),
+                MaxEmoji = parsed.GetValue(maxEmoji),
+                Seed = parsed.GetValue(seed),
             };
             var folder = parsed.GetRequiredValue(output).FullName;
             var count = 0;

@@ -11,7 +11,7 @@ static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = $"Model folder (model_index.json); default: the bundled {BundledModel.Name}." };
         var prompt = new Option<string>("--prompt", "-p") { Description = "What to draw; \"\" samples unconditionally.", Required = true };
         var negative = new Option<string?>("--negative-prompt") { Description = "What to steer away from (replaces the empty prompt of guidance)." };
         var seed = new Option<long?>("--seed") { Description = "Seed of image 1 (image i uses seed + i - 1); drawn at random when absent." };
@@ -40,7 +40,7 @@ static class GenerateCommand
                 Stages = [new StageOptions { Steps = parsed.GetValue(steps), Sampler = parsed.GetValue(sampler), GuidanceScale = parsed.GetValue(guidance) }],
             };
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
-            using var cascade = ModelFolder.Load(parsed.GetRequiredValue(model).FullName, target);
+            using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var files = Generate(new CascadePipeline(cascade), request, parsed.GetRequiredValue(output));
             for (var i = 0; i < files.Count; i++)
                 AnsiConsole.MarkupLineInterpolated($"wrote [green]{files[i]}[/] (seed {request.Seed + i})");

@@ -172,6 +172,9 @@ static class TrainCommand
         _ => throw new ArgumentException($"--export-dtype must be float16 or float32, not '{name}'."),
     };
 
+    static string Eta(TimeSpan? remaining) =>
+        remaining is { } r && r < TimeSpan.FromDays(365) ? $"{(int)r.TotalHours}:{r:mm\\:ss}" : "?";
+
     static Option<T> Opt<T>(string name, string description, T value) =>
         new(name) { Description = $"{description} Default: {value}.", DefaultValueFactory = _ => value };
 
@@ -190,7 +193,7 @@ static class TrainCommand
                 {
                     if (p.Message is not null) Console.WriteLine($"step {p.Step}: {p.Message}");
                     else if (p.Step % trainer.Options.LogEvery == 0)
-                        Console.WriteLine($"step {p.Step}/{p.MaxSteps} loss {p.Loss:F4} {p.SamplesPerSecond:F1} samples/s eta {p.Remaining:hh\\:mm\\:ss}");
+                        Console.WriteLine($"step {p.Step}/{p.MaxSteps} loss {p.Loss:F4} {p.SamplesPerSecond:F1} samples/s eta {Eta(p.Remaining)}");
                 }, stop.Token);
             }
             TrainingState state = trainer.State;

@@ -12,6 +12,11 @@ public sealed record FluentEmojiSelection
 
     /// <summary>False keeps one file per skin-toned emoji (its "-default" yellow one) instead of six.</summary>
     public bool SkinTones { get; init; } = true;
+
+    /// <summary>Keep only this many emoji (each in every selected style), chosen by a shuffle seeded with <see cref="Seed"/>.</summary>
+    public int? MaxEmoji { get; init; }
+
+    public int Seed { get; init; }
 }
 
 /// <summary>
@@ -46,6 +51,12 @@ public static class FluentEmojiDataset
                 if (tone is not null && !selection.SkinTones) continue;
                 entries.Add(new Entry(style, stem, EmojiCaptions.Caption(name, tone, style)));
             }
+        }
+        if (selection.MaxEmoji is { } max)
+        {
+            var random = new Random(selection.Seed);
+            var kept = entries.Select(e => e.Stem).Distinct().Order(StringComparer.Ordinal).OrderBy(_ => random.Next()).Take(max).ToHashSet();
+            entries = entries.Where(e => kept.Contains(e.Stem)).ToList();
         }
         return entries;
     }

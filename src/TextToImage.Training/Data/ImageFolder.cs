@@ -91,10 +91,10 @@ public sealed class ImageFolder
         if (!File.Exists(path)) return (null, new BadRow(line, fileName, "file not found"));
         try
         {
-            var info = Image.Identify(path);
-            if (info is null) return (null, new BadRow(line, fileName, "not an image format ImageSharp reads"));
+            // A full decode, not just the header: a truncated file must be found now, not when training starts.
+            using var image = Image.Load(path);
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or IOException)
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or IOException)
         {
             return (null, new BadRow(line, fileName, $"cannot be decoded ({e.Message})"));
         }

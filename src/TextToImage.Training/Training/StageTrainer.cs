@@ -46,6 +46,9 @@ public sealed class StageTrainer : IDisposable
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
         _stage = StageDefinition.Load(options.ModelFolder, options.Stage);
         _objective = PredictionTypes.Parse(options.Objective);
+        if (_stage.NetworkConfig.OutChannels != 3)
+            throw new NotSupportedException($"Stage '{options.Stage}' predicts {_stage.NetworkConfig.OutChannels} channels (a learned variance); " +
+                                            "the trainer trains 3-channel epsilon or v networks only (IF's hybrid variance loss is not implemented).");
 
         _data = ImageFolder.Open(options.DataFolder, options.BadRows);
         foreach (var bad in _data.BadRows) log?.Invoke($"skipped {bad}");
@@ -108,7 +111,10 @@ public sealed class StageTrainer : IDisposable
                 }
                 if (_state.Step % Options.CheckpointEvery == 0) SaveCheckpoint();
                 if (_state.Step % Options.SampleEvery == 0)
-                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"samples: {WriteSamples()}"));
+                {
+                    var grid = WriteSamples();
+                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"samples: {grid}"));
+                }
             }
         }
         finally
@@ -130,11 +136,7 @@ public sealed class StageTrainer : IDisposable
         for (var micro = 0; micro < Options.GradientAccumulation; micro++)
         {
             using var microScope = NewDisposeScope();
-            var batch = _batches.Next(random, Options.BatchSize);
-            var output = _network.forward(batch.Input.to(_device), batch.Timesteps.to(_device), batch.States.to(_device),
-                batch.Mask.to(_device), batch.ClassLabels?.to(_device));
-            var perSample = (output[.., ..3] - batch.Target.to(_device)).pow(2).mean([1, 2, 3]);
-            var loss = (perSample * batch.LossWeights.to(_device)).mean() / Options.GradientAccumulation;
+            var loss = Loss(_batches.Next(random, Options.BatchSize)) / Options.GradientAccumulation;
             loss.backward();
             total += loss.item<float>();
         }
@@ -143,6 +145,28 @@ public sealed class StageTrainer : IDisposable
         _optimizer.step();
         _ema.Update(_state.Step);
         return total;
+    }
+
+    /// <summary>
+    /// The weighted loss of the live weights on one fixed batch (drawn from <paramref name="seed"/>,
+    /// not from the run's stream), without a gradient: comparable across steps and runs.
+    /// </summary>
+    public double EvaluateLoss(long seed, int batchSize)
+    {
+        using var finalizers = FinalizerGate.Hold();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var random = new StepRandom(seed, 0);
+        var batch = _batches.Next(random, batchSize);
+        return Loss(batch).item<float>();
+    }
+
+    Tensor Loss(TrainingBatch batch)
+    {
+        var output = _network.forward(batch.Input.to(_device), batch.Timesteps.to(_device), batch.States.to(_device),
+            batch.Mask.to(_device), batch.ClassLabels?.to(_device));
+        var perSample = (output - batch.Target.to(_device)).pow(2).mean([1, 2, 3]);
+        return (perSample * batch.LossWeights.to(_device)).mean();
     }
 
     /// <summary>Linear warm-up to the learning rate, then constant (a run can be extended without a schedule to redo).</summary>

@@ -1,0 +1,130 @@
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Training.Training;
+using static TorchSharp.torch;
+
+namespace TextToImage.Training.Tests.Training;
+
+public sealed class StageTrainerTests : IDisposable
+{
+    readonly TinyTrainingSetup _setup = new();
+
+    public void Dispose() => _setup.Dispose();
+
+    StageTrainer Trainer(string run, TrainingOptions options) => new(_setup.Run(run), options, ComputeTarget.Cpu);
+
+    [Fact]
+    public void A_resumed_run_ends_with_exactly_the_weights_of_an_uninterrupted_one()
+    {
+        using (var straight = Trainer("straight", _setup.Options(steps: 6))) straight.Train();
+        using (var first = Trainer("resumed", _setup.Options(steps: 3))) Assert.Equal(3, first.Train().Step);
+        using (var second = Trainer("resumed", _setup.Options(steps: 6)))
+        {
+            Assert.Equal(3, second.State.Step);                                    // picked up the checkpoint
+            Assert.Equal(6, second.Train().Step);
+        }
+
+        foreach (var file in new[] { "model.safetensors", "ema.safetensors" })
+        {
+            var a = Safetensors.Load(Path.Combine(_setup.Run("straight"), "checkpoint", file));
+            var b = Safetensors.Load(Path.Combine(_setup.Run("resumed"), "checkpoint", file));
+            Assert.Equal(a.Keys.Order(), b.Keys.Order());
+            foreach (var (name, tensor) in a)
+                Assert.True(Same(tensor, b[name]), $"{file}: {name} differs after resuming");
+        }
+        var initial = Safetensors.Load(Path.Combine(_setup.Model, "base", ModelFolder.WeightsFile));
+        var trained = Safetensors.Load(Path.Combine(_setup.Run("straight"), "checkpoint", "model.safetensors"));
+        Assert.Contains(initial, p => !Same(p.Value, trained[p.Key]));               // and training did change the weights
+    }
+
+    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    [Fact]
+    public void Training_reduces_the_loss_on_a_fixed_batch()
+    {
+        var options = _setup.Options(steps: 200) with { LearningRate = 3e-3, BatchSize = 8, MinSnrGamma = null, CheckpointEvery = 1000, LogEvery = 50 };
+        using var trainer = Trainer("loss", options);
+        var before = trainer.EvaluateLoss(seed: 123, batchSize: 64);
+        trainer.Train();
+        var after = trainer.EvaluateLoss(seed: 123, batchSize: 64);
+        Assert.True(after < 0.8 * before, $"loss on the fixed batch went from {before:F4} to {after:F4}");
+        Assert.Equal(4, trainer.LossLog.Points.Count);
+    }
+
+    [Fact]
+    public void Logs_curve_and_sample_grids_are_written_as_it_goes()
+    {
+        using var trainer = Trainer("logs", _setup.Options(steps: 4) with { SampleEvery = 4 });
+        trainer.Train();
+        var run = _setup.Run("logs");
+        var csv = File.ReadAllLines(Path.Combine(run, "loss.csv"));
+        Assert.Equal("step,samples,loss,lr,train_seconds,samples_per_second", csv[0]);
+        Assert.Equal(["2", "4"], csv.Skip(1).Select(l => l.Split(',')[0]));
+        Assert.True(new FileInfo(Path.Combine(run, "loss.png")).Length > 0);
+        var grid = Path.Combine(run, "samples", "step-0000004.png");
+        using var image = SixLabors.ImageSharp.Image.Load(grid);
+        Assert.Equal((4 * 16, 2 * 16), (image.Width, image.Height));              // samples over the real images, 4 captions
+        Assert.Equal(4, File.ReadAllLines(Path.ChangeExtension(grid, ".txt")).Length);
+    }
+
+    [Fact]
+    public void Cancelling_saves_the_step_reached_and_the_log_forgets_steps_after_the_checkpoint()
+    {
+        using var stop = new CancellationTokenSource();
+        using (var trainer = Trainer("cancel", _setup.Options(steps: 100) with { CheckpointEvery = 1000 }))
+        {
+            var state = trainer.Train(p => { if (p.Step == 5) stop.Cancel(); }, stop.Token);
+            Assert.Equal(5, state.Step);
+        }
+        var checkpoint = Checkpoint.Find(_setup.Run("cancel"))!;
+        Assert.Equal(5, Checkpoint.ReadState(checkpoint).Step);
+
+        // A crash after logging step 6 but before its checkpoint: the resumed log must not show 6 twice.
+        File.AppendAllLines(Path.Combine(_setup.Run("cancel"), "loss.csv"), ["6,24,0.5,0.001,1.0,10.0"]);
+        using var resumed = Trainer("cancel", _setup.Options(steps: 6));
+        Assert.Equal([2, 4], resumed.LossLog.Points.Select(p => p.Step));
+    }
+
+    [Fact]
+    public void A_checkpoint_interrupted_mid_swap_is_still_found_and_a_half_written_one_is_ignored()
+    {
+        using (var trainer = Trainer("swap", _setup.Options(steps: 3))) trainer.Train();
+        var run = _setup.Run("swap");
+        Directory.Move(Path.Combine(run, "checkpoint"), Path.Combine(run, "checkpoint.old"));   // crash between the renames
+        Directory.CreateDirectory(Path.Combine(run, "checkpoint.tmp"));                        // and a half-written next one
+        File.WriteAllText(Path.Combine(run, "checkpoint.tmp", "model.safetensors"), "partial");
+        Assert.Equal(Path.Combine(run, "checkpoint.old"), Checkpoint.Find(run));
+        using var resumed = Trainer("swap", _setup.Options(steps: 4));
+        Assert.Equal(3, resumed.State.Step);
+        Assert.Equal(4, resumed.Train().Step);
+        Assert.Equal(Path.Combine(run, "checkpoint"), Checkpoint.Find(run));
+    }
+
+    [Fact]
+    public void A_super_resolution_stage_trains_on_crops_and_exports_a_loadable_model()
+    {
+        var options = _setup.Options("sr_32", steps: 3) with { CropSize = 16, Objective = "v_prediction" };
+        using (var trainer = Trainer("sr", options)) trainer.Train();
+        StageTrainer.Export(_setup.Run("sr"), options, ScalarType.Float16);
+
+        var weights = Path.Combine(_setup.Model, "sr_32", ModelFolder.WeightsFile);
+        Assert.Equal("3", Safetensors.ReadMetadata(weights)["training_steps"]);
+        Assert.All(Safetensors.Load(weights).Values, t => Assert.Equal(ScalarType.Float16, t.dtype));
+        using var model = ModelFolder.Load(_setup.Model, ComputeTarget.Cpu);
+        Assert.Equal("v_prediction", model.Stages[1].Scheduler.PredictionType);
+        using var result = new CascadePipeline(model).Generate(new GenerationRequest
+        {
+            Prompt = "a red square", Seed = 1, Resolution = 32, Stages = [new StageOptions { Steps = 2 }, new StageOptions { Steps = 2 }],
+        });
+        Assert.Equal(32, result.Stages[^1].Images.shape[^1]);
+    }
+
+    [Fact]
+    public void Options_training_cannot_run_with_are_refused_by_name()
+    {
+        Assert.Contains("--objective", Assert.Throws<ArgumentException>(() => (_setup.Options() with { Objective = "x0" }).Validate()).Message);
+        Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => (_setup.Options() with { BatchSize = 0 }).Validate()).Message);
+        Assert.Contains("no stage 'sr_99'", Assert.Throws<ArgumentException>(() => Trainer("bad", _setup.Options("sr_99"))).Message);
+    }
+}
