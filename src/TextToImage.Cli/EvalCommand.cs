@@ -1,0 +1,114 @@
+using System.CommandLine;
+using Spectre.Console;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Training.Evaluation;
+
+namespace TextToImage.Cli;
+
+/// <summary>
+/// <c>t2i eval</c>: text faithfulness by nearest-training-image retrieval per sampler, and the
+/// super-resolution stage's PSNR/SSIM next to bicubic; a table on the console and a JSON report.
+/// </summary>
+static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Image folder at the base resolution (t2i dataset): captions and retrieval gallery.", Required = true };
+        var srData = new Option<DirectoryInfo?>("--sr-data") { Description = "Image folder at the super-resolution stage's resolution (same rows); enables the SR evaluation." };
+        var count = new Option<int>("--count") { Description = "Captions (and SR images) evaluated. Default: 200.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the row shuffle; image i uses seed + i. Default: 0.", DefaultValueFactory = _ => 0 };
+        var samplers = new Option<string>("--samplers") { Description = "SAMPLER:STEPS list for retrieval; \"none\" skips it. Default: ddpm:1000,ddim:50,dpmpp-2m:20.", DefaultValueFactory = _ => "ddpm:1000,ddim:50,dpmpp-2m:20" };
+        var guidance = new Option<double?>("--guidance") { Description = "Base-stage guidance scale (default: the stage's default)." };
+        var batch = new Option<int>("--batch") { Description = "Captions per forward pass of the base stage. Default: 50.", DefaultValueFactory = _ => 50 };
+        var srBatch = new Option<int>("--sr-batch") { Description = "Images per forward pass of the SR stage. Default: 10.", DefaultValueFactory = _ => 10 };
+        var srStage = new Option<string?>("--sr-stage") { Description = "Super-resolution stage to evaluate (default: the first)." };
+        var srSteps = new Option<int?>("--sr-steps") { Description = "SR sampler steps (default: the stage's default)." };
+        var srNoise = new Option<int?>("--sr-noise-level") { Description = "SR noise-conditioning level (default: the stage's default)." };
+        var srGuidance = new Option<double?>("--sr-guidance") { Description = "SR guidance scale (default: the stage's default)." };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "JSON report with every number and setting." };
+
+        var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
+        {
+            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output,
+        };
+        command.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var samplerText = parsed.GetRequiredValue(samplers);
+            var settings = new EvalSettings
+            {
+                ModelFolder = parsed.GetRequiredValue(model).FullName,
+                DataFolder = parsed.GetRequiredValue(data).FullName,
+                SrDataFolder = parsed.GetValue(srData)?.FullName,
+                Count = parsed.GetValue(count),
+                Seed = parsed.GetValue(seed),
+                Samplers = samplerText.Trim() == "none" ? [] : SamplerRun.Parse(samplerText),
+                Guidance = parsed.GetValue(guidance),
+                Batch = parsed.GetValue(batch),
+                SrBatch = parsed.GetValue(srBatch),
+                SrStage = parsed.GetValue(srStage),
+                SrSteps = parsed.GetValue(srSteps),
+                SrNoiseLevel = parsed.GetValue(srNoise),
+                SrGuidance = parsed.GetValue(srGuidance),
+            };
+            settings.Validate();
+            if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
+            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            using var cascade = ModelFolder.Load(settings.ModelFolder, target);
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCtrlC;
+            EvalReport report;
+            try
+            {
+                report = new ModelEvaluator(cascade, settings, line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}")).Run(cancel.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCtrlC;
+            }
+            Print(report);
+            if (parsed.GetValue(output) is { } file)
+            {
+                if (file.DirectoryName is { } folder) Directory.CreateDirectory(folder);
+                File.WriteAllText(file.FullName, report.ToJson());
+                AnsiConsole.MarkupLineInterpolated($"wrote [green]{file.FullName}[/]");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    static void Print(EvalReport report)
+    {
+        if (report.Retrieval.Count > 0)
+        {
+            var first = report.Retrieval[0];
+            var table = new Table().Title($"Text faithfulness: nearest of {first.DatasetRows} training images at {first.Resolution} px (squared L2), {first.Top1.Count} captions")
+                .AddColumns("sampler", "steps", "guidance", "top-1", "chance", "top-5", "chance", "top-5 same emoji, any style (secondary)", "chance", "s / image");
+            foreach (var r in report.Retrieval)
+                table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", Rate(r.Top1), Pct(r.Top1.Chance), Rate(r.Top5), Pct(r.Top5.Chance),
+                    Rate(r.Top5SameEmojiAnyStyle), Pct(r.Top5SameEmojiAnyStyle.Chance), $"{r.SecondsPerImage:F2}");
+            AnsiConsole.Write(table);
+        }
+        if (report.SuperResolution is { } sr)
+        {
+            var table = new Table().Title($"Super-resolution {sr.LowResolution} -> {sr.Resolution} px, {sr.Count} images (PSNR on 8-bit RGB; SSIM averaged over R, G, B)")
+                .AddColumns("method", "PSNR (dB)", "SSIM", "s / image");
+            table.AddRow($"{sr.Stage} ({sr.Sampler}:{sr.Steps}, noise level {sr.NoiseLevel}, guidance {sr.Guidance:0.##})",
+                $"{sr.Model.Psnr:F2} ± {sr.Model.PsnrStd:F2}", $"{sr.Model.Ssim:F4} ± {sr.Model.SsimStd:F4}", $"{sr.SecondsPerImage:F2}");
+            table.AddRow("bicubic (torch, a = -0.75)", $"{sr.Bicubic.Psnr:F2} ± {sr.Bicubic.PsnrStd:F2}", $"{sr.Bicubic.Ssim:F4} ± {sr.Bicubic.SsimStd:F4}", "");
+            AnsiConsole.Write(table);
+        }
+        AnsiConsole.WriteLine($"wall time {report.WallSeconds:F1} s");
+    }
+
+    static string Rate(HitRate rate) => $"{rate.Hits}/{rate.Count} ({rate.Rate:P1})";
+
+    static string Pct(double value) => value.ToString(value < 0.01 ? "P3" : "P1");
+}
