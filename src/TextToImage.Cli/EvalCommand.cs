@@ -19,7 +19,7 @@ static class EvalCommand
         var srData = new Option<DirectoryInfo?>("--sr-data") { Description = "Image folder at the super-resolution stage's resolution (same rows); enables the SR evaluation." };
         var count = new Option<int>("--count") { Description = "Captions (and SR images) evaluated. Default: 200.", DefaultValueFactory = _ => 200 };
         var seed = new Option<long>("--seed") { Description = "Seed of the row shuffle; image i uses seed + i. Default: 0.", DefaultValueFactory = _ => 0 };
-        var samplers = new Option<string>("--samplers") { Description = "SAMPLER:STEPS list for retrieval; \"none\" skips it. Default: ddpm:1000,ddim:50,dpmpp-2m:20.", DefaultValueFactory = _ => "ddpm:1000,ddim:50,dpmpp-2m:20" };
+        var samplers = new Option<string>("--samplers") { Description = "SAMPLER:STEPS list for retrieval; SAMPLER:STEPS@N runs that one on the first N captions only; \"none\" skips retrieval. Default: ddpm:1000,ddim:50,dpmpp-2m:20.", DefaultValueFactory = _ => "ddpm:1000,ddim:50,dpmpp-2m:20" };
         var guidance = new Option<double?>("--guidance") { Description = "Base-stage guidance scale (default: the stage's default)." };
         var batch = new Option<int>("--batch") { Description = "Captions per forward pass of the base stage. Default: 50.", DefaultValueFactory = _ => 50 };
         var srBatch = new Option<int>("--sr-batch") { Description = "Images per forward pass of the SR stage. Default: 10.", DefaultValueFactory = _ => 10 };
@@ -59,6 +59,7 @@ static class EvalCommand
             if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
             using var cascade = ModelFolder.Load(settings.ModelFolder, target);
+            var outputFile = parsed.GetValue(output);
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -66,19 +67,17 @@ static class EvalCommand
             EvalReport report;
             try
             {
-                report = new ModelEvaluator(cascade, settings, line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}")).Run(cancel.Token);
+                // The report so far is written after every section: an interrupted run keeps what it finished.
+                report = new ModelEvaluator(cascade, settings, line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"))
+                    .Run(cancel.Token, partial => Write(partial, outputFile));
             }
             finally
             {
                 Console.CancelKeyPress -= onCtrlC;
             }
             Print(report);
-            if (parsed.GetValue(output) is { } file)
-            {
-                if (file.DirectoryName is { } folder) Directory.CreateDirectory(folder);
-                File.WriteAllText(file.FullName, report.ToJson());
-                AnsiConsole.MarkupLineInterpolated($"wrote [green]{file.FullName}[/]");
-            }
+            Write(report, outputFile);
+            if (outputFile is not null) AnsiConsole.MarkupLineInterpolated($"wrote [green]{outputFile.FullName}[/]");
             return 0;
         }));
         return command;
@@ -86,19 +85,25 @@ static class EvalCommand
 
     static void Print(EvalReport report)
     {
+        // Redirected output (a log file) gets Spectre's 80 columns by default: too narrow for the tables.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
         if (report.Retrieval.Count > 0)
         {
             var first = report.Retrieval[0];
-            var table = new Table().Title($"Text faithfulness: nearest of {first.DatasetRows} training images at {first.Resolution} px (squared L2), {first.Top1.Count} captions")
-                .AddColumns("sampler", "steps", "guidance", "top-1", "chance", "top-5", "chance", "top-5 same emoji, any style (secondary)", "chance", "s / image");
+            var table = new Table()
+                .Title($"Text faithfulness: is the caption's own image among the nearest of {first.DatasetRows} training images? ({first.Resolution} px, squared L2)")
+                .Caption("* secondary: a neighbour shows the caption's emoji in any style (its chance depends on how many rows that emoji has)")
+                .AddColumns("sampler", "steps", "guidance", "captions", "top-1", "top-5", "top-5 same emoji*", "s / image");
             foreach (var r in report.Retrieval)
-                table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", Rate(r.Top1), Pct(r.Top1.Chance), Rate(r.Top5), Pct(r.Top5.Chance),
-                    Rate(r.Top5SameEmojiAnyStyle), Pct(r.Top5SameEmojiAnyStyle.Chance), $"{r.SecondsPerImage:F2}");
+                table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", $"{r.Top1.Count}", Rate(r.Top1), Rate(r.Top5), Rate(r.Top5SameEmojiAnyStyle), $"{r.SecondsPerImage:F2}");
+            table.AddRow("[grey]chance[/]", "", "", "", Pct(first.Top1.Chance), Pct(first.Top5.Chance), Pct(first.Top5SameEmojiAnyStyle.Chance), "");
             AnsiConsole.Write(table);
         }
         if (report.SuperResolution is { } sr)
         {
-            var table = new Table().Title($"Super-resolution {sr.LowResolution} -> {sr.Resolution} px, {sr.Count} images (PSNR on 8-bit RGB; SSIM averaged over R, G, B)")
+            var table = new Table()
+                .Title($"Super-resolution {sr.LowResolution} -> {sr.Resolution} px of area-downsampled real images, {sr.Count} images")
+                .Caption($"PSNR on 8-bit RGB (identical = {ImageQuality.MaxPsnr} dB); SSIM per R, G, B channel, averaged; mean ± std over images")
                 .AddColumns("method", "PSNR (dB)", "SSIM", "s / image");
             table.AddRow($"{sr.Stage} ({sr.Sampler}:{sr.Steps}, noise level {sr.NoiseLevel}, guidance {sr.Guidance:0.##})",
                 $"{sr.Model.Psnr:F2} ± {sr.Model.PsnrStd:F2}", $"{sr.Model.Ssim:F4} ± {sr.Model.SsimStd:F4}", $"{sr.SecondsPerImage:F2}");
@@ -108,7 +113,17 @@ static class EvalCommand
         AnsiConsole.WriteLine($"wall time {report.WallSeconds:F1} s");
     }
 
-    static string Rate(HitRate rate) => $"{rate.Hits}/{rate.Count} ({rate.Rate:P1})";
+    /// <summary>Writes the report atomically (a temporary file, then a rename), when a file was asked for.</summary>
+    static void Write(EvalReport report, FileInfo? file)
+    {
+        if (file is null) return;
+        if (file.DirectoryName is { } folder) Directory.CreateDirectory(folder);
+        var temporary = file.FullName + ".tmp";
+        File.WriteAllText(temporary, report.ToJson());
+        File.Move(temporary, file.FullName, overwrite: true);
+    }
 
-    static string Pct(double value) => value.ToString(value < 0.01 ? "P3" : "P1");
+    static string Rate(HitRate rate) => $"{rate.Hits}/{rate.Count} = {Pct(rate.Rate)}";
+
+    static string Pct(double value) => value.ToString(value is > 0 and < 0.01 ? "P3" : "P1", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -2,26 +2,32 @@ using TextToImage.Diffusion.Samplers;
 
 namespace TextToImage.Training.Evaluation;
 
-/// <summary>One sampler to evaluate retrieval with: its API name and step count ("ddim:50").</summary>
-public sealed record SamplerRun(string Sampler, int Steps)
+/// <summary>
+/// One sampler to evaluate retrieval with: its API name, step count and, optionally, a smaller
+/// number of captions (the first of the same shuffle) for an expensive one: "ddpm:1000@50".
+/// </summary>
+public sealed record SamplerRun(string Sampler, int Steps, int? Count = null)
 {
     public static IReadOnlyList<SamplerRun> Defaults { get; } = Parse("ddpm:1000,ddim:50,dpmpp-2m:20");
 
-    /// <summary>Parses "ddpm:1000,ddim:50,dpmpp-2m:20".</summary>
+    /// <summary>Parses "ddpm:1000@50,ddim:50,dpmpp-2m:20".</summary>
     public static IReadOnlyList<SamplerRun> Parse(string text)
     {
         var runs = new List<SamplerRun>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var pieces = part.Split(':');
-            if (pieces.Length != 2 || !int.TryParse(pieces[1], out var steps) || steps < 1)
-                throw new ArgumentException($"'{part}' is not SAMPLER:STEPS (e.g. ddim:50).");
-            runs.Add(new SamplerRun(SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(pieces[0])), steps));
+            var stepsAndCount = pieces.Length == 2 ? pieces[1].Split('@') : [];
+            int? count = null;
+            if (stepsAndCount.Length is < 1 or > 2 || !int.TryParse(stepsAndCount[0], out var steps) || steps < 1
+                || stepsAndCount.Length == 2 && (!int.TryParse(stepsAndCount[1], out var n) || (count = n) < 1))
+                throw new ArgumentException($"'{part}' is not SAMPLER:STEPS or SAMPLER:STEPS@COUNT (e.g. ddim:50, ddpm:1000@50).");
+            runs.Add(new SamplerRun(SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(pieces[0])), steps, count));
         }
         return runs.Count > 0 ? runs : throw new ArgumentException("Name at least one SAMPLER:STEPS.");
     }
 
-    public override string ToString() => $"{Sampler}:{Steps}";
+    public override string ToString() => Count is { } n ? $"{Sampler}:{Steps}@{n}" : $"{Sampler}:{Steps}";
 }
 
 /// <summary>What <c>t2i eval</c> runs.</summary>

@@ -19,28 +19,13 @@ namespace TextToImage.Training.Evaluation;
 /// </summary>
 public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
 {
-    public EvalReport Run(CancellationToken cancellation = default)
+    /// <param name="sectionDone">Called with the report so far after each sampler and after super-resolution, so a
+    /// long run that is stopped keeps what it finished.</param>
+    public EvalReport Run(CancellationToken cancellation = default, Action<EvalReport>? sectionDone = null)
     {
         settings.Validate();
-        var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        var retrieval = new List<RetrievalReport>();
-        if (settings.Samplers.Count > 0)
-        {
-            var data = ImageFolder.Open(settings.DataFolder);
-            var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
-            log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
-            using var gallery = LoadGallery(data, model.Stages[0].Resolution);
-            foreach (var run in settings.Samplers)
-                retrieval.Add(Retrieval(data, gallery, rows, run, cancellation));
-        }
-        SuperResolutionReport? superResolution = null;
-        if (settings.SrDataFolder is { } srFolder)
-        {
-            var data = ImageFolder.Open(srFolder);
-            superResolution = SuperResolution(data, PickRows(data.Rows.Count, settings.Count, settings.Seed), cancellation);
-        }
-        return new EvalReport
+        var report = new EvalReport
         {
             Model = settings.ModelFolder,
             Data = settings.DataFolder,
@@ -48,11 +33,29 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
             Count = settings.Count,
             Seed = settings.Seed,
             Device = $"{model.Target.Device.type} {model.Target.DType}",
-            Started = started,
-            WallSeconds = clock.Elapsed.TotalSeconds,
-            Retrieval = retrieval,
-            SuperResolution = superResolution,
+            Started = DateTimeOffset.UtcNow,
         };
+        if (settings.Samplers.Count > 0)
+        {
+            var data = ImageFolder.Open(settings.DataFolder);
+            var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
+            log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
+            using var gallery = LoadGallery(data, model.Stages[0].Resolution);
+            foreach (var run in settings.Samplers)
+            {
+                var result = Retrieval(data, gallery, run.Count is { } n ? rows.Take(n).ToList() : rows, run, cancellation);
+                report = report with { Retrieval = [.. report.Retrieval, result], WallSeconds = clock.Elapsed.TotalSeconds };
+                sectionDone?.Invoke(report);
+            }
+        }
+        if (settings.SrDataFolder is { } srFolder)
+        {
+            var data = ImageFolder.Open(srFolder);
+            var result = SuperResolution(data, PickRows(data.Rows.Count, settings.Count, settings.Seed), cancellation);
+            report = report with { SuperResolution = result, WallSeconds = clock.Elapsed.TotalSeconds };
+            sectionDone?.Invoke(report);
+        }
+        return report with { WallSeconds = clock.Elapsed.TotalSeconds };
     }
 
     /// <summary><paramref name="count"/> rows of a seeded Fisher-Yates shuffle (all rows when there are fewer).</summary>
@@ -125,6 +128,7 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
         var real = LoadImages(data, rows, high);
         var lowResolution = F.interpolate(real, [low, low], mode: InterpolationMode.Area);
         var generated = Generate(stage, stageSettings, captions, lowResolution, settings.SrBatch, label, cancellation);
+        log?.Invoke($"{label}: sampled in {clock.Elapsed.TotalSeconds:F1} s; scoring");
         var bicubic = ToPixels(F.interpolate(lowResolution, [high, high], mode: InterpolationMode.Bicubic, align_corners: false));
         var realPixels = ToPixels(real);
         var (modelPsnr, modelSsim) = (ImageQuality.Psnr(realPixels, generated), ImageQuality.Ssim(realPixels, generated));

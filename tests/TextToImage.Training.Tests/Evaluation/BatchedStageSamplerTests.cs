@@ -9,13 +9,13 @@ namespace TextToImage.Training.Tests.Evaluation;
 /// <summary>
 /// The evaluation's batched loop against the service's one-image <see cref="StageSampler"/>: one image
 /// runs the same forward (its prompt and unconditional rows) with the same draws, so it must agree to
-/// float rounding; in a batch of three, convolution blocking may change the last bits, so the
-/// tolerance there is looser (measured: see the asserts).
+/// float rounding (measured on the CPU: bitwise equal, difference 0); in a batch of three, convolution
+/// blocking changes the last bits (measured: at most 6e-6 on the [-1, 1] scale after 4 DDPM steps).
 /// </summary>
 public sealed class BatchedStageSamplerTests(TinyModel tiny, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TinyModel>
 {
     const double OneImageTolerance = 1e-6;
-    const double BatchTolerance = 1e-3;
+    const double BatchTolerance = 1e-4;
 
     [Theory]
     [InlineData("ddpm")]

@@ -63,4 +63,13 @@ public sealed class NearestImageRetrievalTests
         Assert.Equal(20, rows.Distinct().Count());
         Assert.Equal(Enumerable.Range(0, 7), ModelEvaluator.PickRows(7, 200, 3).Order());
     }
+
+    [Fact]
+    public void Sampler_lists_parse_with_an_optional_caption_count()
+    {
+        Assert.Equal([new SamplerRun("ddpm", 1000, 50), new SamplerRun("ddim", 50), new SamplerRun("dpmpp-2m", 20)],
+            SamplerRun.Parse("ddpm:1000@50, DDIM:50,dpmpp-2m:20"));
+        foreach (var bad in new[] { "ddim", "ddim:0", "ddim:5@0", "ddim:x", "euler:5", "" })
+            Assert.Throws<ArgumentException>(() => SamplerRun.Parse(bad));
+    }
 }
