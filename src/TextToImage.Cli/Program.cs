@@ -9,5 +9,6 @@ var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without 
     DatasetCommand.Create(),
     TrainCommand.Create(),
     TrainCommand.CreateExport(),
+    EvalCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -26,7 +26,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         // 50-1000 small updates in bf16's 8-bit mantissa would wash out. Only the network input is cast.
         var sampleShape = new long[] { count, stage.ImageChannels, stage.Resolution, stage.Resolution };
         var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(target.Device);
-        var lowResInput = lowResolution is null ? null : AugmentedLowResolution(lowResolution, scheduler.Schedule, count);
+        var lowResInput = lowResolution is null ? null
+            : AugmentLowResolution(lowResolution, stage.Resolution, settings.NoiseLevel, scheduler.Schedule, noise);
 
         for (var i = 0; i < scheduler.Timesteps.Count; i++)
         {
@@ -64,14 +65,15 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// <summary>
     /// Noise-conditioning augmentation (Imagen, Ho et al. 2021): the upsampled low-resolution
     /// image is noised to the stage's level, which the network also receives as its class label,
-    /// so at sampling it sees the same corruption it was trained on.
+    /// so at sampling it sees the same corruption it was trained on. Draws one noise tensor
+    /// shaped like the upsampled batch from <paramref name="noise"/>.
     /// </summary>
-    Tensor AugmentedLowResolution(Tensor lowResolution, NoiseSchedule schedule, int count)
+    internal static Tensor AugmentLowResolution(Tensor lowResolution, int resolution, int noiseLevel, NoiseSchedule schedule, NoiseSource noise)
     {
         using var scope = NewDisposeScope();
         var upsampled = nn.functional.interpolate(lowResolution.clamp(-1, 1),
-            [stage.Resolution, stage.Resolution], mode: InterpolationMode.Bilinear, align_corners: true);
-        var levels = full(count, settings.NoiseLevel, ScalarType.Int64);
+            [resolution, resolution], mode: InterpolationMode.Bilinear, align_corners: true);
+        var levels = full(lowResolution.shape[0], noiseLevel, ScalarType.Int64);
         var augmented = schedule.AddNoise(upsampled.cpu(), noise.RandnLike(upsampled.cpu()), levels);
         return augmented.to(lowResolution.device).MoveToOuterDisposeScope();
     }

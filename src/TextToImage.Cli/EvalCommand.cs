@@ -1,0 +1,129 @@
+using System.CommandLine;
+using Spectre.Console;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Training.Evaluation;
+
+namespace TextToImage.Cli;
+
+/// <summary>
+/// <c>t2i eval</c>: text faithfulness by nearest-training-image retrieval per sampler, and the
+/// super-resolution stage's PSNR/SSIM next to bicubic; a table on the console and a JSON report.
+/// </summary>
+static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Image folder at the base resolution (t2i dataset): captions and retrieval gallery.", Required = true };
+        var srData = new Option<DirectoryInfo?>("--sr-data") { Description = "Image folder at the super-resolution stage's resolution (same rows); enables the SR evaluation." };
+        var count = new Option<int>("--count") { Description = "Captions (and SR images) evaluated. Default: 200.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the row shuffle; image i uses seed + i. Default: 0.", DefaultValueFactory = _ => 0 };
+        var samplers = new Option<string>("--samplers") { Description = "SAMPLER:STEPS list for retrieval; SAMPLER:STEPS@N runs that one on the first N captions only; \"none\" skips retrieval. Default: ddpm:1000,ddim:50,dpmpp-2m:20.", DefaultValueFactory = _ => "ddpm:1000,ddim:50,dpmpp-2m:20" };
+        var guidance = new Option<double?>("--guidance") { Description = "Base-stage guidance scale (default: the stage's default)." };
+        var batch = new Option<int>("--batch") { Description = "Captions per forward pass of the base stage. Default: 50.", DefaultValueFactory = _ => 50 };
+        var srBatch = new Option<int>("--sr-batch") { Description = "Images per forward pass of the SR stage. Default: 10.", DefaultValueFactory = _ => 10 };
+        var srStage = new Option<string?>("--sr-stage") { Description = "Super-resolution stage to evaluate (default: the first)." };
+        var srSteps = new Option<int?>("--sr-steps") { Description = "SR sampler steps (default: the stage's default)." };
+        var srNoise = new Option<int?>("--sr-noise-level") { Description = "SR noise-conditioning level (default: the stage's default)." };
+        var srGuidance = new Option<double?>("--sr-guidance") { Description = "SR guidance scale (default: the stage's default)." };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "JSON report with every number and setting." };
+
+        var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
+        {
+            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output,
+        };
+        command.SetAction(parsed => CliErrors.Run(() =>
+        {
+            var samplerText = parsed.GetRequiredValue(samplers);
+            var settings = new EvalSettings
+            {
+                ModelFolder = parsed.GetRequiredValue(model).FullName,
+                DataFolder = parsed.GetRequiredValue(data).FullName,
+                SrDataFolder = parsed.GetValue(srData)?.FullName,
+                Count = parsed.GetValue(count),
+                Seed = parsed.GetValue(seed),
+                Samplers = samplerText.Trim() == "none" ? [] : SamplerRun.Parse(samplerText),
+                Guidance = parsed.GetValue(guidance),
+                Batch = parsed.GetValue(batch),
+                SrBatch = parsed.GetValue(srBatch),
+                SrStage = parsed.GetValue(srStage),
+                SrSteps = parsed.GetValue(srSteps),
+                SrNoiseLevel = parsed.GetValue(srNoise),
+                SrGuidance = parsed.GetValue(srGuidance),
+            };
+            settings.Validate();
+            if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
+            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            using var cascade = ModelFolder.Load(settings.ModelFolder, target);
+            var outputFile = parsed.GetValue(output);
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCtrlC;
+            EvalReport report;
+            try
+            {
+                // The report so far is written after every section: an interrupted run keeps what it finished.
+                report = new ModelEvaluator(cascade, settings, line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"))
+                    .Run(cancel.Token, partial => Write(partial, outputFile));
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCtrlC;
+            }
+            Print(report);
+            Write(report, outputFile);
+            if (outputFile is not null) AnsiConsole.MarkupLineInterpolated($"wrote [green]{outputFile.FullName}[/]");
+            return 0;
+        }));
+        return command;
+    }
+
+    static void Print(EvalReport report)
+    {
+        // Redirected output (a log file) gets Spectre's 80 columns by default: too narrow for the tables.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
+        if (report.Retrieval.Count > 0)
+        {
+            var first = report.Retrieval[0];
+            var table = new Table()
+                .Title($"Text faithfulness: is the caption's own image among the nearest of {first.DatasetRows} training images? ({first.Resolution} px, squared L2)")
+                .Caption("* secondary: a neighbour shows the caption's emoji in any style (its chance depends on how many rows that emoji has)")
+                .AddColumns("sampler", "steps", "guidance", "captions", "top-1", "top-5", "top-5 same emoji*", "s / image");
+            foreach (var r in report.Retrieval)
+                table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", $"{r.Top1.Count}", Rate(r.Top1), Rate(r.Top5), Rate(r.Top5SameEmojiAnyStyle), $"{r.SecondsPerImage:F2}");
+            table.AddRow("[grey]chance[/]", "", "", "", Pct(first.Top1.Chance), Pct(first.Top5.Chance), Pct(first.Top5SameEmojiAnyStyle.Chance), "");
+            AnsiConsole.Write(table);
+        }
+        if (report.SuperResolution is { } sr)
+        {
+            var table = new Table()
+                .Title($"Super-resolution {sr.LowResolution} -> {sr.Resolution} px of area-downsampled real images, {sr.Count} images")
+                .Caption($"PSNR on 8-bit RGB (identical = {ImageQuality.MaxPsnr} dB); SSIM per R, G, B channel, averaged; mean ± std over images")
+                .AddColumns("method", "PSNR (dB)", "SSIM", "s / image");
+            table.AddRow($"{sr.Stage} ({sr.Sampler}:{sr.Steps}, noise level {sr.NoiseLevel}, guidance {sr.Guidance:0.##})",
+                $"{sr.Model.Psnr:F2} ± {sr.Model.PsnrStd:F2}", $"{sr.Model.Ssim:F4} ± {sr.Model.SsimStd:F4}", $"{sr.SecondsPerImage:F2}");
+            table.AddRow("bicubic (torch, a = -0.75)", $"{sr.Bicubic.Psnr:F2} ± {sr.Bicubic.PsnrStd:F2}", $"{sr.Bicubic.Ssim:F4} ± {sr.Bicubic.SsimStd:F4}", "");
+            AnsiConsole.Write(table);
+        }
+        AnsiConsole.WriteLine($"wall time {report.WallSeconds:F1} s");
+    }
+
+    /// <summary>Writes the report atomically (a temporary file, then a rename), when a file was asked for.</summary>
+    static void Write(EvalReport report, FileInfo? file)
+    {
+        if (file is null) return;
+        if (file.DirectoryName is { } folder) Directory.CreateDirectory(folder);
+        var temporary = file.FullName + ".tmp";
+        File.WriteAllText(temporary, report.ToJson());
+        File.Move(temporary, file.FullName, overwrite: true);
+    }
+
+    static string Rate(HitRate rate) => $"{rate.Hits}/{rate.Count} = {Pct(rate.Rate)}";
+
+    static string Pct(double value) => value.ToString(value is > 0 and < 0.01 ? "P3" : "P1", System.Globalization.CultureInfo.InvariantCulture);
+}

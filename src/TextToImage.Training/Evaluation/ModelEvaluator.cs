@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.Text;
+using TextToImage.Training.Data;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TextToImage.Training.Evaluation;
+
+/// <summary>
+/// <c>t2i eval</c>: text faithfulness (retrieval of the caption's own training image from a
+/// generated one, per sampler) and super-resolution quality (PSNR and SSIM against the real
+/// image, next to bicubic upsampling). Captions are a seeded shuffle of the rows; image i of a
+/// run uses seed + i. Conditioning comes from the model's own text encoder, exactly as
+/// <c>t2i generate</c> conditions (and nothing is written into the data folder).
+/// </summary>
+public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
+{
+    /// <param name="sectionDone">Called with the report so far after each sampler and after super-resolution, so a
+    /// long run that is stopped keeps what it finished.</param>
+    public EvalReport Run(CancellationToken cancellation = default, Action<EvalReport>? sectionDone = null)
+    {
+        settings.Validate();
+        var clock = Stopwatch.StartNew();
+        var report = new EvalReport
+        {
+            Model = settings.ModelFolder,
+            Data = settings.DataFolder,
+            SrData = settings.SrDataFolder,
+            Count = settings.Count,
+            Seed = settings.Seed,
+            Device = $"{model.Target.Device.type} {model.Target.DType}",
+            Started = DateTimeOffset.UtcNow,
+        };
+        if (settings.Samplers.Count > 0)
+        {
+            var data = ImageFolder.Open(settings.DataFolder);
+            var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
+            log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
+            using var gallery = LoadGallery(data, model.Stages[0].Resolution);
+            foreach (var run in settings.Samplers)
+            {
+                var result = Retrieval(data, gallery, run.Count is { } n ? rows.Take(n).ToList() : rows, run, cancellation);
+                report = report with { Retrieval = [.. report.Retrieval, result], WallSeconds = clock.Elapsed.TotalSeconds };
+                sectionDone?.Invoke(report);
+            }
+        }
+        if (settings.SrDataFolder is { } srFolder)
+        {
+            var data = ImageFolder.Open(srFolder);
+            var result = SuperResolution(data, PickRows(data.Rows.Count, settings.Count, settings.Seed), cancellation);
+            report = report with { SuperResolution = result, WallSeconds = clock.Elapsed.TotalSeconds };
+            sectionDone?.Invoke(report);
+        }
+        return report with { WallSeconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary><paramref name="count"/> rows of a seeded Fisher-Yates shuffle (all rows when there are fewer).</summary>
+    public static IReadOnlyList<int> PickRows(int rowCount, int count, long seed)
+    {
+        var order = Enumerable.Range(0, rowCount).ToArray();
+        var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order.Take(Math.Min(count, rowCount)).ToList();
+    }
+
+    /// <summary>Generates one base-resolution image per caption with <paramref name="run"/> and finds its nearest rows.</summary>
+    public RetrievalReport Retrieval(ImageFolder data, Tensor gallery, IReadOnlyList<int> rows, SamplerRun run, CancellationToken cancellation = default)
+    {
+        var stage = model.Stages[0];
+        var stageSettings = StageSettings.Resolve(stage, new StageOptions { Sampler = run.Sampler, Steps = run.Steps, GuidanceScale = settings.Guidance });
+        var clock = Stopwatch.StartNew();
+        log?.Invoke($"{run}: {rows.Count} images at {stage.Resolution} px, guidance {stageSettings.GuidanceScale}, batch {settings.Batch}");
+        var captions = rows.Select(r => data.Rows[r].Text).ToList();
+        using var generated = Generate(stage, stageSettings, captions, null, settings.Batch, run.ToString(), cancellation);
+        var matches = NearestImageRetrieval.Match(generated, gallery, rows);
+        var seconds = clock.Elapsed.TotalSeconds;
+        log?.Invoke($"{run}: {seconds:F1} s, {seconds / rows.Count:F2} s per image");
+
+        var n = data.Rows.Count;
+        var emojiRows = data.Rows.GroupBy(r => NearestImageRetrieval.EmojiOf(r.Text)).ToDictionary(g => g.Key, g => g.Count());
+        var sameEmojiHits = matches.Count(m => m.Rank < NearestImageRetrieval.K || m.Nearest.Any(r =>
+            NearestImageRetrieval.EmojiOf(data.Rows[r].Text) == NearestImageRetrieval.EmojiOf(data.Rows[m.Row].Text)));
+        var sameEmojiChance = matches.Average(m => NearestImageRetrieval.SameEmojiChance(emojiRows[NearestImageRetrieval.EmojiOf(data.Rows[m.Row].Text)], n));
+        return new RetrievalReport
+        {
+            Sampler = run.Sampler,
+            Steps = stageSettings.Steps,
+            Guidance = stageSettings.GuidanceScale,
+            Eta = stageSettings.Eta,
+            Resolution = stage.Resolution,
+            DatasetRows = n,
+            Distance = $"squared L2 over 8-bit RGB pixels at {stage.Resolution} px, against every row of the dataset",
+            Top1 = new HitRate(matches.Count(m => m.Rank < 1), matches.Count, 1.0 / n),
+            Top5 = new HitRate(matches.Count(m => m.Rank < NearestImageRetrieval.K), matches.Count, Math.Min(1.0, (double)NearestImageRetrieval.K / n)),
+            Top5SameEmojiAnyStyle = new HitRate(sameEmojiHits, matches.Count, sameEmojiChance),
+            WallSeconds = seconds,
+            Items = matches.Select((m, i) => new RetrievalItem(m.Row, captions[i], settings.Seed + i, m.Rank, m.Nearest,
+                m.Nearest.Select(r => data.Rows[r].Text).ToList())).ToList(),
+        };
+    }
+
+    /// <summary>The super-resolution stage on area-downsampled real images, against bicubic upsampling of the same input.</summary>
+    public SuperResolutionReport SuperResolution(ImageFolder data, IReadOnlyList<int> rows, CancellationToken cancellation = default)
+    {
+        var index = settings.SrStage is { } name
+            ? model.Stages.ToList().FindIndex(s => s.Name == name)
+            : model.Stages.ToList().FindIndex(s => s.Kind == StageKind.SuperResolution);
+        if (index <= 0)
+            throw new ArgumentException(settings.SrStage is null ? "The model has no super-resolution stage."
+                : $"The model has no super-resolution stage '{settings.SrStage}' (it has: {string.Join(", ", model.Stages.Select(s => s.Name))}).");
+        var stage = model.Stages[index];
+        var (low, high) = (model.Stages[index - 1].Resolution, stage.Resolution);
+        var stageSettings = StageSettings.Resolve(stage, new StageOptions { Steps = settings.SrSteps, NoiseLevel = settings.SrNoiseLevel, GuidanceScale = settings.SrGuidance });
+        var label = $"{stage.Name} {Diffusion.Samplers.SchedulerFactory.SamplerName(stageSettings.Sampler)}:{stageSettings.Steps}";
+        log?.Invoke($"{label}: {rows.Count} images {low} -> {high} px, noise level {stageSettings.NoiseLevel}, guidance {stageSettings.GuidanceScale}, batch {settings.SrBatch}");
+        var clock = Stopwatch.StartNew();
+        var captions = rows.Select(r => data.Rows[r].Text).ToList();
+
+        using var scope = NewDisposeScope();
+        var real = LoadImages(data, rows, high);
+        var lowResolution = F.interpolate(real, [low, low], mode: InterpolationMode.Area);
+        var generated = Generate(stage, stageSettings, captions, lowResolution, settings.SrBatch, label, cancellation);
+        log?.Invoke($"{label}: sampled in {clock.Elapsed.TotalSeconds:F1} s; scoring");
+        var bicubic = ToPixels(F.interpolate(lowResolution, [high, high], mode: InterpolationMode.Bicubic, align_corners: false));
+        var realPixels = ToPixels(real);
+        var (modelPsnr, modelSsim) = (ImageQuality.Psnr(realPixels, generated), ImageQuality.Ssim(realPixels, generated));
+        var (bicubicPsnr, bicubicSsim) = (ImageQuality.Psnr(realPixels, bicubic), ImageQuality.Ssim(realPixels, bicubic));
+        var seconds = clock.Elapsed.TotalSeconds;
+        log?.Invoke($"{label}: {seconds:F1} s, {seconds / rows.Count:F2} s per image");
+        return new SuperResolutionReport
+        {
+            Stage = stage.Name,
+            Sampler = Diffusion.Samplers.SchedulerFactory.SamplerName(stageSettings.Sampler),
+            Steps = stageSettings.Steps,
+            Guidance = stageSettings.GuidanceScale,
+            NoiseLevel = stageSettings.NoiseLevel,
+            LowResolution = low,
+            Resolution = high,
+            Count = rows.Count,
+            LowResolutionInput = $"the real {high} px image (float, [-1, 1]) area-downsampled to {low} px, not quantised, as in training",
+            Baseline = "torch bicubic interpolate (a = -0.75, align_corners false) of the same input, clamped and quantised to 8 bits",
+            Psnr = $"per image on 8-bit RGB, 10 log10(255² / MSE) over all channels, capped at {ImageQuality.MaxPsnr} dB; mean over images",
+            Ssim = "per image: Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03, L 255, valid positions, per RGB channel then averaged; mean over images",
+            Model = QualityScores.Of(modelPsnr, modelSsim),
+            Bicubic = QualityScores.Of(bicubicPsnr, bicubicSsim),
+            WallSeconds = seconds,
+            Items = rows.Select((r, i) => new SuperResolutionItem(r, captions[i], settings.Seed + i, modelPsnr[i], modelSsim[i], bicubicPsnr[i], bicubicSsim[i])).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// One image per caption (seed + i) in batches, as 8-bit values in float [N, 3, H, W] on the CPU,
+    /// in the caller's dispose scope.
+    /// </summary>
+    Tensor Generate(CascadeStage stage, StageSettings stageSettings, IReadOnlyList<string> captions, Tensor? lowResolution, int batch,
+        string label, CancellationToken cancellation)
+    {
+        using var finalizers = FinalizerGate.Hold();
+        using var inference = inference_mode();
+        using var encoded = Encode(captions);
+        var sampler = new BatchedStageSampler(stage, stageSettings, model.Target);
+        var parts = new List<Tensor>();
+        var clock = Stopwatch.StartNew();
+        for (var start = 0; start < captions.Count; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            var end = Math.Min(start + batch, captions.Count);
+            var indices = Enumerable.Range(start, end - start).Select(i => (long)i).ToList();
+            using var text = sampler.Conditioning(encoded, indices, captions.Count);
+            var low = lowResolution?[start..end].to(model.Target.Device);
+            var first = start;
+            var images = sampler.Sample(text, indices.Select(i => settings.Seed + i).ToList(), low, (step, total) =>
+            {
+                if (step == total || step % Math.Max(1, total / 10) == 0)
+                    log?.Invoke($"{label}: images {first + 1}-{end} of {captions.Count}, step {step}/{total}, {clock.Elapsed.TotalSeconds:F0} s");
+            }, cancellation);
+            parts.Add(ToPixels(images).cpu().MoveToOuterDisposeScope());
+        }
+        var all = cat(parts, 0);
+        foreach (var part in parts) part.Dispose();
+        return all;
+    }
+
+    /// <summary>The captions, then the empty prompt (the unconditional row, index = captions.Count), encoded in chunks.</summary>
+    TextEmbeddings Encode(IReadOnlyList<string> captions)
+    {
+        using var scope = NewDisposeScope();
+        var prompts = captions.Append("").ToList();
+        var chunks = new List<TextEmbeddings>();
+        try
+        {
+            for (var start = 0; start < prompts.Count; start += 64)
+                chunks.Add(model.TextEncoder.Encode(prompts.Skip(start).Take(64).ToList()));
+            return new TextEmbeddings(cat(chunks.Select(c => c.TokenStates).ToList(), 0), cat(chunks.Select(c => c.Mask).ToList(), 0),
+                cat(chunks.Select(c => c.Pooled).ToList(), 0));
+        }
+        finally
+        {
+            foreach (var chunk in chunks) chunk.Dispose();
+        }
+    }
+
+    /// <summary>Every row of the dataset as 8-bit values, [N, 3, size, size] uint8.</summary>
+    static Tensor LoadGallery(ImageFolder data, int size)
+    {
+        using var scope = NewDisposeScope();
+        var bytes = data.LoadPixels(size);
+        return tensor(bytes, [data.Rows.Count, size, size, 3]).permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The rows' images at <paramref name="size"/> as [-1, 1] float32 [N, 3, size, size].</summary>
+    static Tensor LoadImages(ImageFolder data, IReadOnlyList<int> rows, int size)
+    {
+        var images = new SixLabors.ImageSharp.Image<Rgb24>[rows.Count];
+        try
+        {
+            Parallel.For(0, rows.Count, i => images[i] = ImageFolder.LoadRgb(data.Rows[rows[i]].Path, size));
+            return ImageTensors.FromImages(images);
+        }
+        finally
+        {
+            foreach (var image in images) image?.Dispose();
+        }
+    }
+
+    /// <summary>[-1, 1] samples as the 8-bit values a PNG of them holds (ImageTensors.ToImages' rounding), in float32.</summary>
+    public static Tensor ToPixels(Tensor images) =>
+        images.detach().to_type(ScalarType.Float32).nan_to_num(0.0).add(1.0).mul(127.5).clamp(0.0, 255.0).round();
+}

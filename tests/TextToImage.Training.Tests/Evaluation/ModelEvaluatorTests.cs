@@ -1,0 +1,86 @@
+using System.Text.Json;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TextToImage.Training.Evaluation;
+
+namespace TextToImage.Training.Tests.Evaluation;
+
+/// <summary><c>t2i eval</c> end to end on the tiny random model and a toy image folder (few steps, a handful of images).</summary>
+public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyModel>, IDisposable
+{
+    readonly TempFolder _data = new();
+
+    [Fact]
+    public void Reports_retrieval_per_sampler_and_super_resolution_against_bicubic()
+    {
+        var (low, high) = (WriteFolder("16", 16), WriteFolder("32", 32));
+        var settings = new EvalSettings
+        {
+            ModelFolder = tiny.Folder,
+            DataFolder = low,
+            SrDataFolder = high,
+            Count = 4,
+            Seed = 3,
+            Samplers = SamplerRun.Parse("ddim:2, dpmpp-2m:2@3"),
+            Batch = 3,
+            SrBatch = 3,
+            SrSteps = 2,
+        };
+        var lines = new List<string>();
+        var sections = new List<EvalReport>();
+        var report = new ModelEvaluator(tiny.Model, settings, lines.Add).Run(sectionDone: sections.Add);
+
+        // The report so far after each sampler and after super-resolution.
+        Assert.Equal([1, 2, 2], sections.Select(r => r.Retrieval.Count));
+        Assert.Equal([false, false, true], sections.Select(r => r.SuperResolution is not null));
+
+        Assert.Equal(["ddim", "dpmpp-2m"], report.Retrieval.Select(r => r.Sampler));
+        foreach (var r in report.Retrieval)
+        {
+            Assert.Equal(2, r.Steps);
+            Assert.Equal(10, r.DatasetRows);
+            var count = r.Sampler == "ddim" ? 4 : 3;   // dpmpp-2m:2@3: the first 3 captions of the same shuffle
+            Assert.Equal(count, r.Top1.Count);
+            Assert.Equal(0.1, r.Top1.Chance, 12);
+            Assert.Equal(0.5, r.Top5.Chance, 12);
+            Assert.Equal(ModelEvaluator.PickRows(10, 4, 3).Take(count), r.Items.Select(i => i.Row));
+            Assert.Equal(new long[] { 3, 4, 5, 6 }.Take(count), r.Items.Select(i => i.Seed));
+            Assert.True(r.Top1.Hits <= r.Top5.Hits && r.Top5.Hits <= r.Top5SameEmojiAnyStyle.Hits);
+        }
+        var sr = report.SuperResolution!;
+        Assert.Equal(("sr_32", 16, 32, 4, 2), (sr.Stage, sr.LowResolution, sr.Resolution, sr.Count, sr.Steps));
+        Assert.All(sr.Items, i => Assert.True(i.ModelPsnr is > 0 and < ImageQuality.MaxPsnr && i.BicubicSsim is > -1 and <= 1));
+        // Flat colour blocks: bicubic upsampling of their area-downsampled copy is close; a random network is not.
+        Assert.True(sr.Bicubic.Psnr > sr.Model.Psnr, $"bicubic {sr.Bicubic.Psnr} dB, model {sr.Model.Psnr} dB");
+        Assert.Contains(lines, l => l.Contains("s per image"));
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        var first = json.RootElement.GetProperty("retrieval")[0];
+        Assert.Equal(4, first.GetProperty("top1").GetProperty("count").GetInt32());
+        Assert.True(first.TryGetProperty("top5SameEmojiAnyStyle", out _));
+        Assert.True(json.RootElement.GetProperty("superResolution").GetProperty("bicubic").TryGetProperty("ssim", out _));
+    }
+
+    /// <summary>Ten rows, five emoji in two styles, as flat colour blocks; the same rows at every size.</summary>
+    string WriteFolder(string name, int size)
+    {
+        var folder = Path.Combine(_data.Path, name);
+        Directory.CreateDirectory(Path.Combine(folder, "images"));
+        var lines = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var style = i % 2 == 0 ? "flat" : "modern";
+            using var image = new Image<Rgb24>(size, size, new Rgb24((byte)(25 * i), (byte)(255 - 20 * i), (byte)(i * 7 % 256)));
+            for (var y = 0; y < size / 2; y++)
+                for (var x = 0; x < size / 2; x++)
+                    image[x, y] = new Rgb24((byte)(200 - 15 * i), 40, (byte)(10 * i));
+            var file = $"images/{style}-{i}.png";
+            image.SaveAsPng(Path.Combine(folder, file));
+            lines.Add(JsonSerializer.Serialize(new Dictionary<string, string> { ["file_name"] = file, ["text"] = $"emoji {i / 2}, {style} style" }));
+        }
+        File.WriteAllLines(Path.Combine(folder, "metadata.jsonl"), lines);
+        return folder;
+    }
+
+    public void Dispose() => _data.Dispose();
+}
