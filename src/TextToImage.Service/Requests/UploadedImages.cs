@@ -52,6 +52,8 @@ public static class UploadedImages
         if (info.Width > limits.MaxSide || info.Height > limits.MaxSide || (long)info.Width * info.Height > limits.MaxPixels)
             throw new UploadRejectedException(Invalid, field,
                 $"The {field} is {info.Width}x{info.Height} pixels; the limits are {limits.MaxSide} pixels per side and {limits.MaxPixels} pixels in all.");
+        if (!EndsWhole(format, bytes))
+            throw new UploadRejectedException(Invalid, field, $"The {field} ({format.Name}) is truncated: it stops before the end its format marks.");
         if (format is WebpFormat && IsAnimatedWebp(bytes))
             throw new UploadRejectedException(Invalid, field, $"The {field} is an animated WebP; send a single picture.");
 
@@ -100,6 +102,25 @@ public static class UploadedImages
         var megabytes = (int)Math.Clamp(limits.MaxPixels * 8 / (1 << 20) + 1, 16, int.MaxValue);
         configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { AllocationLimitMegabytes = megabytes });
         return configuration;
+    }
+
+    /// <summary>
+    /// Whether the file reaches its format's end mark. ImageSharp decodes a cut-off JPEG or WebP, and a
+    /// PNG missing its last data, into a partly grey picture without complaint; a cut upload should be
+    /// a 400, not a job. PNG ends with IEND, JPEG with EOI (FF D9; the entropy-coded data stuffs every
+    /// FF, so the pair cannot occur inside it), WebP is as long as its RIFF header says. A few bytes of
+    /// trailing padding after the mark are tolerated, as many writers add them.
+    /// </summary>
+    static bool EndsWhole(IImageFormat format, byte[] bytes)
+    {
+        var tail = bytes.AsSpan(Math.Max(0, bytes.Length - 64));
+        return format switch
+        {
+            PngFormat => tail.IndexOf("IEND"u8) >= 0,
+            JpegFormat => tail.IndexOf([(byte)0xFF, (byte)0xD9]) >= 0,
+            WebpFormat => bytes.Length >= 12 && bytes.Length >= 8 + (long)BitConverter.ToUInt32(bytes, 4),
+            _ => false,
+        };
     }
 
     /// <summary>An extended WebP (RIFF....WEBPVP8X) with the animation flag (bit 1 of the VP8X flags byte).</summary>
