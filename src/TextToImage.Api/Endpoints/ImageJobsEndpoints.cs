@@ -28,6 +28,8 @@ static class ImageJobsEndpoints
         return v1;
     }
 
+    public static bool IsUploadPath(PathString path) => path.StartsWithSegments("/v1/edits") || path.StartsWithSegments("/v1/upscales");
+
     static RouteHandlerBuilder Problems(this RouteHandlerBuilder endpoint) =>
         endpoint.ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status429TooManyRequests);

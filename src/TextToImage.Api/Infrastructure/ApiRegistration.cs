@@ -25,7 +25,8 @@ static class ApiRegistration
         {
             // Minimal APIs answer a non-JSON body with a bare 415; say what to send instead.
             if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
-                context.ProblemDetails.Detail ??= context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<AcceptsUploads>() is null
+                // Routing refuses a wrong content type before an endpoint is chosen: tell the upload paths by path.
+                context.ProblemDetails.Detail ??= !ImageJobsEndpoints.IsUploadPath(context.HttpContext.Request.Path)
                     ? $"Send the body as application/json, not '{context.HttpContext.Request.ContentType}'."
                     : $"Send the body as multipart/form-data, not '{context.HttpContext.Request.ContentType}'.";
         });
