@@ -6,5 +6,7 @@ var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without 
     GenerateCommand.Create(),
     BenchCommand.Create(),
     NewModelCommand.Create(),
+    EditCommand.Create(),
+    UpscaleCommand.Create(),
 };
 return root.Parse(args).Invoke();
