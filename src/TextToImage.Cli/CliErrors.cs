@@ -12,7 +12,7 @@ static class CliErrors
             return command();
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException
-                                       or UnauthorizedAccessException or NotSupportedException)
+                                       or UnauthorizedAccessException or NotSupportedException or SixLabors.ImageSharp.ImageFormatException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

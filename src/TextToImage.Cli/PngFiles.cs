@@ -6,9 +6,12 @@ namespace TextToImage.Cli;
 static class PngFiles
 {
     /// <summary>Writes the final images: <paramref name="output"/> itself for one, NAME-i.png for several.</summary>
-    public static IReadOnlyList<string> Write(GenerationResult result, GenerationRequest request, CascadePipeline pipeline, FileInfo output)
+    public static IReadOnlyList<string> Write(GenerationResult result, GenerationRequest request, CascadePipeline pipeline, FileInfo output) =>
+        Write(result, request, pipeline.Model, output);
+
+    public static IReadOnlyList<string> Write(GenerationResult result, GenerationRequest request, CascadeModel model, FileInfo output)
     {
-        var pngs = GeneratedPngs.Encode(result.Final, request, pipeline.Model);
+        var pngs = GeneratedPngs.Encode(result.Final, request, model);
         var folder = output.DirectoryName ?? ".";
         Directory.CreateDirectory(folder);
         var paths = pngs.Count == 1

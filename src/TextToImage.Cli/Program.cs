@@ -6,6 +6,8 @@ var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without 
     GenerateCommand.Create(),
     BenchCommand.Create(),
     NewModelCommand.Create(),
+    EditCommand.Create(),
+    UpscaleCommand.Create(),
     DatasetCommand.Create(),
     TrainCommand.Create(),
     TrainCommand.CreateExport(),

@@ -15,6 +15,12 @@ public sealed record GenerationResource
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary><c>generation</c> (text to image), <c>edit</c> (image-to-image or inpainting) or <c>upscale</c>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>An edit's or upscale's uploaded picture and mask, as stored (PNG); null for generations.</summary>
+    public InputsResource? Inputs { get; init; }
+
     /// <summary>The request with every default resolved, the seed included.</summary>
     public required GenerationParameters Request { get; init; }
 
@@ -41,6 +47,11 @@ public sealed record GenerationResource
     /// <summary>How many times a worker has started the job: more than 1 after a crash, restart or retry.</summary>
     public int Attempts { get; init; }
 }
+
+/// <summary>The uploaded inputs of a job, to download.</summary>
+/// <param name="Image">The picture, normalised to PNG.</param>
+/// <param name="Mask">The inpainting mask (PNG, grey levels); null without one.</param>
+public sealed record InputsResource(string Image, string? Mask);
 
 /// <summary>Progress of a running job.</summary>
 /// <param name="Stage">Name of the stage running.</param>

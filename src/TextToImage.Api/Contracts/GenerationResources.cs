@@ -18,6 +18,10 @@ static class GenerationResources
         CreatedAt = record.CreatedAt,
         StartedAt = record.StartedAt,
         CompletedAt = record.CompletedAt,
+        Kind = record.Parameters.Kind,
+        Inputs = record.Inputs is { } inputs
+            ? new InputsResource(ImageUrl(request, inputs.Image), inputs.Mask is null ? null : ImageUrl(request, inputs.Mask))
+            : null,
         Request = record.Parameters,
         QueuePosition = queuePosition,
         Progress = record is { Status: GenerationStatus.Running, Progress: { } p }
@@ -35,7 +39,9 @@ static class GenerationResources
     public static string LocationOf(HttpRequest request, string id) => $"{BaseUrl(request)}/v1/generations/{id}";
 
     static ImageResource ToResource(this StoredImage image, HttpRequest request) =>
-        new($"{BaseUrl(request)}/v1/images/{image.Key}", image.Width, image.Height, image.Seed);
+        new(ImageUrl(request, image.Key), image.Width, image.Height, image.Seed);
+
+    static string ImageUrl(HttpRequest request, string key) => $"{BaseUrl(request)}/v1/images/{key}";
 
     static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 

@@ -55,6 +55,17 @@ static class GenerationsEndpoints
 
         var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request));
         var outcome = await services.Submitter.SubmitAsync(parameters, claim, cancellation);
+        return await Answer(outcome, wait, services, http, cancellation);
+    }
+
+    /// <summary>
+    /// The answer to a submission, for every kind of job: 202 (or 200 once finished, under
+    /// <c>Prefer: wait</c>) with the job and its Location, 429 when the queue is full, 409 on an
+    /// Idempotency-Key reused with another request.
+    /// </summary>
+    internal static async Task<Results<Accepted<GenerationResource>, Ok<GenerationResource>, ValidationProblem, ProblemHttpResult>> Answer(
+        CreateOutcome outcome, TimeSpan wait, GenerationServices services, HttpContext http, CancellationToken cancellation)
+    {
         switch (outcome.Result)
         {
             case CreateResult.QueueFull:

@@ -17,6 +17,15 @@ public sealed class ApiOptions
     /// <summary>Largest request body accepted; larger ones are answered 413.</summary>
     public long MaxRequestBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Largest multipart upload (POST /v1/edits, /v1/upscales) accepted, all files and fields together; larger ones are answered 413.</summary>
+    public long MaxUploadBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Largest width or height of an uploaded picture, in pixels.</summary>
+    public int MaxImageSide { get; set; } = 4096;
+
+    /// <summary>Most pixels (width x height) of an uploaded picture; checked from its header, before decoding.</summary>
+    public long MaxImagePixels { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>Hangfire dashboard at /hangfire: <c>local</c> (requests from this machine only), <c>open</c>, or <c>off</c>.</summary>
     public string Dashboard { get; set; } = "local";
 

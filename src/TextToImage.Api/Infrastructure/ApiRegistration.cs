@@ -17,13 +17,18 @@ static class ApiRegistration
             .Validate(o => o.Dashboard is "local" or "open" or "off", "Api:Dashboard must be local, open or off.")
             .Validate(o => o.RateLimitPerSecond >= 0 && o.RateLimitBurst >= 0, "Api:RateLimitPerSecond and Api:RateLimitBurst must not be negative.")
             .Validate(o => o.MaxRequestBytes > 0, "Api:MaxRequestBytes must be positive.")
+            .Validate(o => o.MaxUploadBytes > 0 && o.MaxImageSide > 0 && o.MaxImagePixels > 0,
+                "Api:MaxUploadBytes, Api:MaxImageSide and Api:MaxImagePixels must be positive.")
             .ValidateOnStart();
         services.AddTextToImageService(builder.Configuration, builder.Environment, runWorker: jobs.InProcessWorker);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             // Minimal APIs answer a non-JSON body with a bare 415; say what to send instead.
             if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
-                context.ProblemDetails.Detail ??= $"Send the body as application/json, not '{context.HttpContext.Request.ContentType}'.";
+                // Routing refuses a wrong content type before an endpoint is chosen: tell the upload paths by path.
+                context.ProblemDetails.Detail ??= !ImageJobsEndpoints.IsUploadPath(context.HttpContext.Request.Path)
+                    ? $"Send the body as application/json, not '{context.HttpContext.Request.ContentType}'."
+                    : $"Send the body as multipart/form-data, not '{context.HttpContext.Request.ContentType}'.";
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
@@ -56,6 +61,7 @@ static class ApiRegistration
 
         var v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().RequireRateLimiting(RateLimits.PerCaller);
         v1.MapGenerationsApi();
+        v1.MapImageJobsApi();
         v1.MapImagesApi();
         v1.MapModelsApi();
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");

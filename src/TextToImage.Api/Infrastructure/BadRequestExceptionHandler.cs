@@ -13,6 +13,8 @@ sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExce
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellation)
     {
         if (exception is not BadHttpRequestException bad) return false;
+        // A form whose reading hit the body limit arrives as "failed to read the form" around the 413.
+        if (bad.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge) bad = tooLarge;
         context.Response.StatusCode = bad.StatusCode;
         var detail = bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -5,13 +5,17 @@ namespace TextToImage.Api.Infrastructure;
 
 /// <summary>
 /// Answers 413 before reading a body whose declared length is over the limit, and caps bodies
-/// without a declared length, so an oversized request never reaches the handlers.
+/// without a declared length (chunked), so an oversized request never reaches the handlers. Upload
+/// endpoints (marked with <see cref="AcceptsUploads"/>) get <c>Api:MaxUploadBytes</c>, the rest
+/// <c>Api:MaxRequestBytes</c>.
 /// </summary>
 sealed class RequestBodyLimit(RequestDelegate next, IOptions<ApiOptions> options)
 {
     public async Task InvokeAsync(HttpContext context, IProblemDetailsService problems)
     {
-        var limit = options.Value.MaxRequestBytes;
+        var limit = context.GetEndpoint()?.Metadata.GetMetadata<AcceptsUploads>() is null
+            ? options.Value.MaxRequestBytes
+            : options.Value.MaxUploadBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
         if (context.Request.ContentLength > limit)
         {
@@ -27,3 +31,6 @@ sealed class RequestBodyLimit(RequestDelegate next, IOptions<ApiOptions> options
         await next(context);
     }
 }
+
+/// <summary>Endpoint metadata: this endpoint takes multipart uploads, under the upload size limit.</summary>
+sealed class AcceptsUploads;

@@ -22,12 +22,28 @@ public sealed class CascadePipeline(CascadeModel model)
     /// <param name="stageCompleted">Called with each stage's images as soon as they exist (progressive results); the
     /// result still owns them.</param>
     public GenerationResult Generate(GenerationRequest request, Action<GenerationProgress>? progress = null,
-        Action<StageResult>? stageCompleted = null, CancellationToken cancellation = default)
+        Action<StageResult>? stageCompleted = null, CancellationToken cancellation = default) =>
+        Run(request, firstStage: 0, lowResolution: null, guides: null, progress, stageCompleted, cancellation);
+
+    /// <summary>
+    /// Runs stages <paramref name="firstStage"/> up to the request's resolution. The first stage
+    /// run takes <paramref name="lowResolution"/> ([1, 3, r, r], [-1, 1], CPU) as its low-resolution
+    /// input when it is a super-resolution stage; <paramref name="guides"/> gives each stage index
+    /// the picture it starts from or keeps (created in the stage's dispose scope), or null.
+    /// Progress counts the stages run: index 0 is <paramref name="firstStage"/>.
+    /// </summary>
+    internal GenerationResult Run(GenerationRequest request, int firstStage, Tensor? lowResolution, Func<int, StageGuide?>? guides,
+        Action<GenerationProgress>? progress, Action<StageResult>? stageCompleted, CancellationToken cancellation)
     {
         var stageCount = StagesFor(request.Resolution);
         if (request.NumImages is < 1 or > MaxImages)
             throw new ArgumentException($"NumImages must be between 1 and {MaxImages}, not {request.NumImages}.");
+        if (firstStage >= stageCount)
+            throw new ArgumentException($"Resolution {request.Resolution} is not above the input's; choose one of {string.Join(", ", Model.Resolutions.Skip(firstStage))}.");
         var settings = Enumerable.Range(0, stageCount).Select(i => StageSettings.Resolve(Model.Stages[i], request.OptionsFor(i))).ToList();
+        // The prompt and what guidance contrasts it with are the same text (both empty for
+        // unconditional generation): cond − uncond is zero whatever the scale, so run the one branch.
+        var guidanceIsIdentity = request.Prompt == (request.NegativePrompt ?? "");
 
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
@@ -36,18 +52,21 @@ public sealed class CascadePipeline(CascadeModel model)
         using var noise = new PerSampleNoise(Enumerable.Range(0, request.NumImages).Select(i => new Generator((ulong)(request.Seed + i))).ToList());
 
         var results = new List<StageResult>();
-        Tensor? previous = null;
+        var previous = lowResolution?.to(Model.Target.Device).expand(request.NumImages, -1, -1, -1);
         try
         {
-            for (var s = 0; s < stageCount; s++)
+            for (var s = firstStage; s < stageCount; s++)
             {
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
-                using var text = ConditioningFor(prompts, settings[s].UsesGuidance);
-                var sampler = new StageSampler(stage, settings[s], noise, Model.Target);
-                var images = sampler.Sample(request.NumImages, text, previous, (step, total) =>
-                    progress?.Invoke(new GenerationProgress(s, stage.Name, stageCount, step, total)), cancellation);
-                previous = images;
+                var stageSettings = guidanceIsIdentity ? settings[s] with { GuidanceScale = 1 } : settings[s];
+                using var text = ConditioningFor(prompts, stageSettings.UsesGuidance);
+                using var stageScope = NewDisposeScope();
+                var guide = guides?.Invoke(s);
+                var sampler = new StageSampler(stage, stageSettings, noise, Model.Target);
+                var images = sampler.Sample(request.NumImages, text, previous, guide, (step, total) =>
+                    progress?.Invoke(new GenerationProgress(s - firstStage, stage.Name, stageCount - firstStage, step, total)), cancellation);
+                previous = images.MoveToOuterDisposeScope();
                 var result = new StageResult(s, stage.Name, images.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed);
                 results.Add(result);
                 stageCompleted?.Invoke(result);

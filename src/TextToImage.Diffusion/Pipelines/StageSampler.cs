@@ -15,34 +15,92 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
 {
     /// <param name="text">One image's conditioning: its prompt row, then (when guiding) the unconditional row; on the stage's device.</param>
     /// <param name="lowResolution">The previous stage's images, [-1, 1], for a super-resolution stage.</param>
+    /// <param name="guide">A user's picture to start from (SDEdit) or to keep outside a mask (inpainting); null samples from noise.</param>
     /// <returns>[N, C, H, W] float32 samples on the stage's device, in the caller's dispose scope.</returns>
-    public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, Action<int, int> onStep, CancellationToken cancellation)
+    public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, StageGuide? guide, Action<int, int> onStep,
+        CancellationToken cancellation)
     {
         using var scheduler = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);
         else scheduler.SetTimesteps(settings.Steps);
+        var ladder = scheduler.Timesteps;
+        var start = guide?.StartIndex(ladder.Count) ?? 0;
+        var original = guide?.Original.to(target.Device).expand(count, -1, -1, -1);
+        // Strength 0: nothing to run; the picture itself is the answer.
+        if (start == ladder.Count) return original!.contiguous();
 
         // The sample and every scheduler update stay in float32 whatever the network's precision:
         // 50-1000 small updates in bf16's 8-bit mantissa would wash out. Only the network input is cast.
+        // The draws come in the same order as text-to-image, so strength 1 without a mask is exactly it.
         var sampleShape = new long[] { count, stage.ImageChannels, stage.Resolution, stage.Resolution };
         var sample = noise.RandnLike(zeros(sampleShape, dtype: ScalarType.Float32)).to(target.Device);
+        // SDEdit (Meng et al. 2022): the picture noised to the first timestep run, instead of pure noise.
+        if (start > 0) sample = scheduler.Schedule.AddNoise(original!, sample, tensor(new long[] { ladder[start] }));
         var lowResInput = lowResolution is null ? null
             : AugmentLowResolution(lowResolution, stage.Resolution, settings.NoiseLevel, scheduler.Schedule, noise);
+        var keep = guide?.Mask is { } mask ? new KnownRegion(original!, mask.to(target.Device), scheduler.Schedule, noise) : null;
 
-        for (var i = 0; i < scheduler.Timesteps.Count; i++)
+        if (guide is { Resamples: true })
+            return Resample(sample, ladder, start, guide, text, lowResInput, keep!, onStep, cancellation);
+
+        var total = ladder.Count - start;
+        for (var i = start; i < ladder.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
             using var step = NewDisposeScope();
-            var t = scheduler.Timesteps[i];
-            var output = cat(Enumerable.Range(0, count).Select(image =>
-                PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)])).ToArray());
-            var next = scheduler.Step(output, t, sample, noise).PrevSample.MoveToOuterDisposeScope();
+            var t = ladder[i];
+            var output = Predict(sample, t, text, lowResInput);
+            var next = scheduler.Step(output, t, sample, noise).PrevSample;
+            if (keep is not null) next = keep.Blend(next, i + 1 < ladder.Count ? ladder[i + 1] : -1);
+            next.MoveToOuterDisposeScope();
             sample.Dispose();
             sample = next;
-            onStep(i + 1, scheduler.Timesteps.Count);
+            onStep(i + 1 - start, total);
         }
         return sample;
     }
+
+    /// <summary>
+    /// Inpainting with RePaint's jumps: the walk goes down and back up the ladder. A multistep
+    /// sampler's history would not survive going back, so every denoising move is one fresh
+    /// single step from its timestep to the next rung's (first order for DPM-Solver++).
+    /// </summary>
+    Tensor Resample(Tensor sample, IReadOnlyList<int> ladder, int start, StageGuide guide, TextEmbeddings text, Tensor? lowResInput,
+        KnownRegion keep, Action<int, int> onStep, CancellationToken cancellation)
+    {
+        int Level(int rung) => rung < ladder.Count ? ladder[rung] : -1;
+        var walk = RepaintWalk.Rungs(start, ladder.Count, guide.JumpLength, guide.JumpCount);
+        var total = RepaintWalk.DenoisingSteps(walk);
+        var done = 0;
+        for (var m = 1; m < walk.Count; m++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var step = NewDisposeScope();
+            var (from, to) = (Level(walk[m - 1]), Level(walk[m]));
+            Tensor next;
+            if (walk[m] > walk[m - 1])
+            {
+                using var single = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
+                single.SetTimesteps(to >= 0 ? [from, to] : [from]);
+                var output = Predict(sample, from, text, lowResInput);
+                next = keep.Blend(single.Step(output, from, sample, noise).PrevSample, to);
+            }
+            else
+            {
+                next = keep.Renoise(sample, from, to);
+            }
+            next.MoveToOuterDisposeScope();
+            sample.Dispose();
+            sample = next;
+            if (walk[m] > walk[m - 1]) onStep(++done, total);
+        }
+        return sample;
+    }
+
+    /// <summary>Every image's prediction, one forward each (see <see cref="PredictOne"/>).</summary>
+    Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput) =>
+        cat(Enumerable.Range(0, (int)sample.shape[0]).Select(image =>
+            PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)])).ToArray());
 
     /// <summary>
     /// The network's (guided) prediction for one image. One image per forward, not the whole

@@ -31,6 +31,12 @@ public sealed partial record BlobKey
     /// <summary>Image <paramref name="index"/> of an intermediate stage (progressive results).</summary>
     public static BlobKey ForStageImage(string jobId, int stageIndex, int index) => Parse($"{jobId}/stage-{stageIndex}/{index}.png");
 
+    /// <summary>The picture uploaded for an edit or upscale, as PNG.</summary>
+    public static BlobKey ForInput(string jobId) => Parse($"{jobId}/input.png");
+
+    /// <summary>The inpainting mask uploaded for an edit, as PNG.</summary>
+    public static BlobKey ForMask(string jobId) => Parse($"{jobId}/mask.png");
+
     public override string ToString() => Value;
 
     // \z, not $: in .NET '$' also matches before a final '\n', which would let "abc/0.png\n" through.

@@ -105,8 +105,9 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
     async Task<IReadOnlyList<StoredImage>> Generate(GenerationRecord record, JobRun run)
     {
         var parameters = record.Parameters;
+        var inputs = await ReadInputs(record);
         var stages = await Task.Factory.StartNew(
-            () => engine.Generate(parameters, run.Report, stage =>
+            () => engine.Generate(parameters, inputs, run.Report, stage =>
             {
                 run.StageCompleted(stage);
                 if (stage.Resolution != parameters.Resolution) StoreStage(record, run.Owner, stage).GetAwaiter().GetResult();
@@ -117,6 +118,26 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         for (var i = 0; i < images.Count; i++)
             await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Pngs[i], ContentTypes.Png, CancellationToken.None);
         return images;
+    }
+
+    /// <summary>An edit's or upscale's uploaded pictures, stored at submission.</summary>
+    async Task<UploadedInputs?> ReadInputs(GenerationRecord record)
+    {
+        if (record.Inputs is not { } inputs) return null;
+        var image = await ReadBlob(inputs.Image) ?? throw new GenerationRejectedException(JobError.InvalidRequest,
+            $"The job's input image ({inputs.Image}) is no longer in storage.");
+        var mask = inputs.Mask is null ? null : await ReadBlob(inputs.Mask) ?? throw new GenerationRejectedException(JobError.InvalidRequest,
+            $"The job's mask ({inputs.Mask}) is no longer in storage.");
+        return new UploadedInputs(image, mask);
+    }
+
+    async Task<byte[]?> ReadBlob(string key)
+    {
+        await using var stream = await blobs.OpenReadAsync(BlobKey.Parse(key), CancellationToken.None);
+        if (stream is null) return null;
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
     }
 
     async Task StoreStage(GenerationRecord record, string owner, StagePngs stage)

@@ -30,4 +30,31 @@ public sealed record GenerationParameters
     public required int Resolution { get; init; }
 
     public required string Model { get; init; }
+
+    /// <summary>
+    /// What the job does: <c>generation</c> (text to image), <c>edit</c> (image-to-image or
+    /// inpainting of the uploaded image) or <c>upscale</c> (super-resolution of it). Records
+    /// written before jobs had kinds read back as generations.
+    /// </summary>
+    public string Kind { get; init; } = JobKinds.Generation;
+
+    /// <summary>Edits: how much of the schedule runs, 0 (the input back) to 1 (ignore it outside the mask).</summary>
+    public double? Strength { get; init; }
+
+    /// <summary>Inpainting: RePaint resampling, rungs back per jump (0 = off).</summary>
+    public int? JumpLength { get; init; }
+
+    /// <summary>Inpainting: RePaint resampling, jumps back per jump point (0 = off).</summary>
+    public int? JumpCount { get; init; }
+
+    /// <summary>Upscales: the noise-augmentation level of every super-resolution stage; null keeps the model's.</summary>
+    public int? NoiseLevel { get; init; }
+}
+
+/// <summary>The kinds of job, as <see cref="GenerationParameters.Kind"/> spells them.</summary>
+public static class JobKinds
+{
+    public const string Generation = "generation";
+    public const string Edit = "edit";
+    public const string Upscale = "upscale";
 }

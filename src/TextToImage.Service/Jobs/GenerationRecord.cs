@@ -9,6 +9,9 @@ public sealed record GenerationRecord
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public required GenerationParameters Parameters { get; init; }
+
+    /// <summary>The uploaded pictures of an edit or upscale, as PNGs in the blob store; null for generations.</summary>
+    public JobInputs? Inputs { get; init; }
     public JobProgress? Progress { get; init; }
     public IReadOnlyList<StoredImage> Images { get; init; } = [];
     public IReadOnlyList<StageOutput> StageImages { get; init; } = [];
@@ -32,6 +35,9 @@ public sealed record JobProgress(string Stage, int StageIndex, int StageCount, i
     /// <summary>Share of the whole job done, counting every stage as an equal part.</summary>
     public double Fraction => TotalSteps == 0 || StageCount == 0 ? 0 : (StageIndex + (double)Step / TotalSteps) / StageCount;
 }
+
+/// <summary>Blob keys of a job's uploaded picture and (inpainting) mask, validated and normalised to PNG.</summary>
+public sealed record JobInputs(string Image, string? Mask);
 
 /// <summary>An image in the blob store.</summary>
 public sealed record StoredImage(string Key, int Width, int Height, long Seed);

@@ -14,7 +14,7 @@ public sealed class SqliteJobStore : IJobStore
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     const string Columns = "id, status, created_at, started_at, completed_at, parameters, progress, images, stage_images, error, metrics, " +
-                           "cancel_requested, attempts, dispatch_id, lease_owner, lease_until";
+                           "cancel_requested, attempts, dispatch_id, lease_owner, lease_until, inputs";
 
     readonly string connectionString;
 
@@ -47,6 +47,17 @@ public sealed class SqliteJobStore : IJobStore
                 request_hash TEXT);
             CREATE INDEX IF NOT EXISTS ix_generations_status ON generations (status, id);
             """);
+        AddInputsColumn(connection);
+    }
+
+    /// <summary>
+    /// Files written before edits and upscales existed have no inputs column: add it (NULL for
+    /// their rows, which are generations). ADD COLUMN is cheap in SQLite: old rows are not rewritten.
+    /// </summary>
+    static void AddInputsColumn(SqliteConnection connection)
+    {
+        if (Scalar(connection, null, "SELECT COUNT(*) FROM pragma_table_info('generations') WHERE name = 'inputs'") == 0)
+            Execute(connection, null, "ALTER TABLE generations ADD COLUMN inputs TEXT");
     }
 
     public Task<CreateOutcome> CreateAsync(GenerationRecord record, IdempotencyClaim? idempotency, int maxQueued, CancellationToken cancellation) =>
@@ -61,11 +72,11 @@ public sealed class SqliteJobStore : IJobStore
             if (Scalar(connection, transaction, "SELECT COUNT(*) FROM generations WHERE status = 'queued'") >= maxQueued)
                 return new CreateOutcome(CreateResult.QueueFull, record);
             Execute(connection, transaction, """
-                INSERT INTO generations (id, status, created_at, parameters, idempotency_key, request_hash)
-                VALUES ($id, $status, $created, $parameters, $key, $hash)
+                INSERT INTO generations (id, status, created_at, parameters, inputs, idempotency_key, request_hash)
+                VALUES ($id, $status, $created, $parameters, $inputs, $key, $hash)
                 """,
                 ("$id", record.Id), ("$status", record.Status.Name()), ("$created", Millis(record.CreatedAt)),
-                ("$parameters", JsonSerializer.Serialize(record.Parameters, Json)),
+                ("$parameters", JsonSerializer.Serialize(record.Parameters, Json)), ("$inputs", SerializeOrNull(record.Inputs)),
                 ("$key", idempotency?.Key), ("$hash", idempotency?.RequestHash));
             return new CreateOutcome(CreateResult.Created, record);
         });
@@ -271,7 +282,7 @@ public sealed class SqliteJobStore : IJobStore
             requestHash = null;
             return null;
         }
-        requestHash = reader.IsDBNull(16) ? null : reader.GetString(16);
+        requestHash = reader.IsDBNull(17) ? null : reader.GetString(17);
         return ReadRecord(reader);
     }
 
@@ -304,6 +315,7 @@ public sealed class SqliteJobStore : IJobStore
             Attempts = reader.GetInt32(12),
             DispatchId = NullableString(reader, 13),
             Lease = owner is null ? null : new JobLease(owner, FromMillis(reader.GetInt64(15))),
+            Inputs = Deserialize<JobInputs>(NullableString(reader, 16)),
         };
     }
 

@@ -33,8 +33,8 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         lock (gate) Model(name);
     }
 
-    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
-        CancellationToken cancellation)
+    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress,
+        Action<StagePngs> stageCompleted, CancellationToken cancellation)
     {
         lock (gate)
         {
@@ -49,17 +49,37 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                 Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
             };
             var stages = new List<StagePngs>();
+            void OnProgress(GenerationProgress p) => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps));
+            void OnStage(StageResult stage)
+            {
+                var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model), stage.Elapsed);
+                stages.Add(pngs);
+                stageCompleted(pngs);
+            }
             try
             {
-                using var result = new CascadePipeline(model).Generate(request,
-                    p => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps)),
-                    stage =>
+                using var pictures = JobPictures.Decode(parameters, inputs);
+                using var result = parameters.Kind switch
+                {
+                    JobKinds.Generation => new CascadePipeline(model).Generate(request, OnProgress, OnStage, cancellation),
+                    JobKinds.Edit => new ImageEditPipeline(model).Edit(new EditRequest
                     {
-                        var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model), stage.Elapsed);
-                        stages.Add(pngs);
-                        stageCompleted(pngs);
-                    },
-                    cancellation);
+                        Generation = request,
+                        Image = pictures.Image!,
+                        Mask = pictures.Mask,
+                        Strength = parameters.Strength ?? 1,
+                        JumpLength = parameters.JumpLength ?? 0,
+                        JumpCount = parameters.JumpCount ?? 0,
+                    }, OnProgress, OnStage, cancellation),
+                    // Steps, sampler and guidance of the request are the base stage's, which an upscale does not run.
+                    JobKinds.Upscale => new UpscalePipeline(model).Upscale(new UpscaleRequest
+                    {
+                        Generation = request with { Stages = null },
+                        Image = pictures.Image!,
+                        NoiseLevel = parameters.NoiseLevel,
+                    }, OnProgress, OnStage, cancellation),
+                    var other => throw new ArgumentException($"Unknown job kind '{other}'."),
+                };
                 return stages;
             }
             catch (ArgumentException e)

@@ -5,11 +5,12 @@ namespace TextToImage.Service.Models;
 /// <summary>Runs one generation to PNG bytes. Synchronous: call it on a thread of its own.</summary>
 public interface IGenerationEngine
 {
+    /// <param name="inputs">The PNGs of an edit's or upscale's inputs; null for a generation.</param>
     /// <param name="progress">Called after every sampler step.</param>
     /// <param name="stageCompleted">Called with each stage's images as soon as they exist.</param>
     /// <returns>Every stage's images, in order; the last are the final output.</returns>
     /// <exception cref="GenerationRejectedException">The job cannot succeed however often it is retried.</exception>
-    IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
+    IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
         CancellationToken cancellation);
 }
 

@@ -15,6 +15,7 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
     public const int MaxPromptLength = 1000;
     public const int MaxImages = 4;
     public const long MaxSeed = (1L << 53) - 1;
+    public const int MaxJumpLength = 50, MaxJumpCount = 10;
 
     /// <returns>The normalized parameters, or null with <paramref name="errors"/> keyed by camelCase field name.</returns>
     public GenerationParameters? Validate(CreateGenerationRequest request, out IDictionary<string, string[]> errors)
@@ -68,5 +69,61 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Resolution = request.Resolution ?? model.Resolutions.Max(),
             Model = model.Name,
         };
+    }
+
+    /// <summary>An edit: the generation fields, plus strength and RePaint resampling; <paramref name="hasMask"/> says whether a mask came.</summary>
+    public GenerationParameters? ValidateEdit(CreateEditRequest request, bool hasMask, out IDictionary<string, string[]> errors)
+    {
+        var parameters = Validate(new CreateGenerationRequest
+        {
+            Prompt = request.Prompt ?? "",
+            NegativePrompt = request.NegativePrompt,
+            Seed = request.Seed,
+            Steps = request.Steps,
+            GuidanceScale = request.GuidanceScale,
+            Sampler = request.Sampler,
+            Resolution = request.Resolution,
+            Model = request.Model,
+        }, out errors);
+        if (request.Strength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
+            errors["strength"] = ["strength must be between 0 and 1."];
+        if (request.JumpLength is < 0 or > MaxJumpLength) errors["jumpLength"] = [$"jumpLength must be between 0 and {MaxJumpLength}."];
+        if (request.JumpCount is < 0 or > MaxJumpCount) errors["jumpCount"] = [$"jumpCount must be between 0 and {MaxJumpCount}."];
+        if (!hasMask && (request.JumpLength > 0 || request.JumpCount > 0))
+            errors["mask"] = ["RePaint resampling (jumpLength, jumpCount) needs a mask."];
+        if (parameters is null || errors.Count > 0) return null;
+        return parameters with
+        {
+            Kind = JobKinds.Edit,
+            Strength = request.Strength ?? (hasMask ? 1.0 : 0.8),
+            JumpLength = hasMask ? request.JumpLength ?? 0 : null,
+            JumpCount = hasMask ? request.JumpCount ?? 0 : null,
+        };
+    }
+
+    /// <summary>An upscale: a super-resolution resolution of the model and a noise level its stages accept.</summary>
+    public GenerationParameters? ValidateUpscale(CreateUpscaleRequest request, out IDictionary<string, string[]> errors)
+    {
+        var parameters = Validate(new CreateGenerationRequest
+        {
+            Prompt = request.Prompt ?? "",
+            Seed = request.Seed,
+            Resolution = request.Resolution,
+            Model = request.Model,
+        }, out errors);
+        if (catalog.Find(request.Model ?? catalog.DefaultName ?? "") is { } model)
+        {
+            if (model.Stages.Count < 2) errors["model"] = [$"Model '{model.Name}' has no super-resolution stage."];
+            else
+            {
+                if (request.Resolution == model.Resolutions[0])
+                    errors["resolution"] = [$"An upscale makes one of {string.Join(", ", model.Resolutions.Skip(1))} pixels; {model.Resolutions[0]} is the input size."];
+                var timesteps = model.Stages.Skip(1).Min(s => s.TrainTimesteps);
+                if (request.NoiseLevel is < 0 || request.NoiseLevel >= timesteps)
+                    errors["noiseLevel"] = [$"noiseLevel must be between 0 and {timesteps - 1}."];
+            }
+        }
+        if (parameters is null || errors.Count > 0) return null;
+        return parameters with { Kind = JobKinds.Upscale, NoiseLevel = request.NoiseLevel };
     }
 }

@@ -45,7 +45,7 @@ public static class SampleGrid
             Tensor? low = null;
             if (definition.LowResolution is { } size)
                 low = F.interpolate(real[i..(i + 1)], [size, size], mode: InterpolationMode.Area);
-            samples.Add(sampler.Sample(1, conditioning, low, (_, _) => { }, CancellationToken.None).clamp(-1, 1));
+            samples.Add(sampler.Sample(1, conditioning, low, null, (_, _) => { }, CancellationToken.None).clamp(-1, 1));
         }
         if (definition.LowResolution is { } lowSize)
         {

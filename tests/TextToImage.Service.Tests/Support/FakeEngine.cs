@@ -19,7 +19,7 @@ sealed class FakeEngine : IGenerationEngine
 
     public IReadOnlyList<int> Resolutions { get; init; } = [16, 32];
 
-    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
+    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
         CancellationToken cancellation)
     {
         Interlocked.Increment(ref Calls);

@@ -73,7 +73,7 @@ public sealed class BatchedStageSamplerTests(TinyModel tiny, Xunit.Abstractions.
         using var encoded = tiny.Model.TextEncoder.Encode([prompt, ""]);
         using var oneImageText = encoded.Select(settings.UsesGuidance ? [0, 1] : [0]);
         using var noise = new PerSampleNoise([new TorchSharp.torch.Generator((ulong)seed)]);
-        var expected = new StageSampler(stage, settings, noise, ComputeTarget.Cpu).Sample(1, oneImageText, lowResolution, (_, _) => { }, CancellationToken.None);
+        var expected = new StageSampler(stage, settings, noise, ComputeTarget.Cpu).Sample(1, oneImageText, lowResolution, null, (_, _) => { }, CancellationToken.None);
 
         var sampler = new BatchedStageSampler(stage, settings, ComputeTarget.Cpu);
         using var text = sampler.Conditioning(encoded, [0], 1);
