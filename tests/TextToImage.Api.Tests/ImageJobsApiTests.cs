@@ -14,12 +14,12 @@ namespace TextToImage.Api.Tests;
 
 /// <summary>
 /// POST /v1/edits and /v1/upscales end to end: multipart uploads through the real HTTP pipeline,
-/// the job queue, the engine on the host's model (<see cref="ApiHost"/>: the tiny random cascade;
-/// sizes are read from GET /v1/models, so another model folder changes nothing here), storage.
+/// the job queue, the engine on the bundled model (<see cref="BundledModelHost"/>; sizes are read from
+/// GET /v1/models), storage.
 /// </summary>
-public sealed class ImageJobsApiTests(ApiHost host, ITestOutputHelper output) : IClassFixture<ApiHost>
+public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelper output) : IClassFixture<BundledModelHost>
 {
-    readonly ApiClient api = host.Client();
+    readonly ApiClient api = bundled.Host.Client();
 
     async Task<IReadOnlyList<int>> Resolutions()
     {
