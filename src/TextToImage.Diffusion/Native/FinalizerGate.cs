@@ -19,7 +19,9 @@ namespace TextToImage.Diffusion.Native;
 /// TorchSharp's tensor factories call <see cref="GC.WaitForPendingFinalizers"/> when an allocation
 /// fails (out of memory, bad arguments) and then retry; so the sentinel lets the finalizer thread
 /// go every <see cref="MaxPark"/> and parks it again at the next collection. Such a failure costs
-/// at most that long, and finalizers run in a short burst that often instead of at any moment.
+/// at most that long, and finalizers run in a short burst that often instead of at any moment. Such a
+/// burst can still meet a generation in flight (a 6-generation test failed once with a 5 s park on a
+/// machine loaded 20-fold), so the park is long enough to cover a whole request on CPU.
 /// </remarks>
 public static class FinalizerGate
 {
@@ -27,7 +29,7 @@ public static class FinalizerGate
     static readonly TimeSpan ParkTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The longest the finalizer thread stays parked at a time (see remarks).</summary>
-    public static readonly TimeSpan MaxPark = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxPark = TimeSpan.FromSeconds(20);
 
     static readonly Lock Sync = new();
     static int holders;

@@ -13,7 +13,7 @@ public sealed class UNetPresetTests
         using var model = new UNet2DConditionModel(UNetPresets.Base32(textDim: 384));
         Assert.InRange(model.ParameterCount(), 2_000_000, 5_000_000);
         var c = model.Config;
-        Assert.Equal("ResnetDownsampleBlock2D", c.DownBlockTypes[0]);                   // no attention at 32x32
+        Assert.Equal(["DownBlock2D", "DownBlock2D", "SimpleCrossAttnDownBlock2D"], c.DownBlockTypes);   // text attention only at 8x8
         Assert.True(c.LayersAt(2) > c.LayersAt(0));                                       // more blocks low down
         Assert.Equal(1.41421, c.ResnetOutScaleFactor);
         using var _ = no_grad();
