@@ -8,8 +8,14 @@ public sealed class ModelsOptions
     /// <summary>
     /// Model folders (holding <c>model_index.json</c>) or folders of model folders. Relative paths
     /// are looked for under the content root, the application folder and the data root.
+    /// Empty here on purpose: the configuration binder appends to a list's initial items, so a
+    /// default of ["models"] would survive an operator's <c>Models__Folders__0=/elsewhere</c>.
+    /// <see cref="SearchedFolders"/> supplies it when nothing is configured.
     /// </summary>
-    public List<string> Folders { get; set; } = ["models"];
+    public List<string> Folders { get; set; } = [];
+
+    /// <summary>The configured folders, or <c>models</c> when none are.</summary>
+    public IReadOnlyList<string> SearchedFolders => Folders.Count > 0 ? Folders : ["models"];
 
     /// <summary>The model used when a request names none; the first found when unset.</summary>
     public string? Default { get; set; }

@@ -85,7 +85,7 @@ public static class ServiceRegistration
     /// bundled model is copied) and the data root; every one that exists counts.
     /// </summary>
     static IEnumerable<string> ModelFolders(IServiceProvider provider, IHostEnvironment environment, DataRoot dataRoot) =>
-        provider.GetRequiredService<IOptions<ModelsOptions>>().Value.Folders.SelectMany(folder => Path.IsPathRooted(folder)
+        provider.GetRequiredService<IOptions<ModelsOptions>>().Value.SearchedFolders.SelectMany(folder => Path.IsPathRooted(folder)
                 ? [folder]
                 : new[] { environment.ContentRootPath, AppContext.BaseDirectory, dataRoot.Path }.Select(root => Path.GetFullPath(folder, root)))
             .Distinct(StringComparer.Ordinal)
