@@ -12,7 +12,7 @@ static class EditCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = $"Model folder (model_index.json); default: the bundled {BundledModel.Name}." };
         var image = new Option<FileInfo>("--image", "-i") { Description = "The picture to edit (PNG, JPEG, WebP, ...).", Required = true };
         var mask = new Option<FileInfo?>("--mask") { Description = "Inpainting mask of the picture's size: white is repainted, black kept." };
         var prompt = new Option<string>("--prompt", "-p") { Description = "What the result should show; \"\" edits unconditionally.", DefaultValueFactory = _ => "" };
@@ -55,7 +55,7 @@ static class EditCommand
                 JumpCount = parsed.GetValue(jumpCount),
             };
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
-            using var cascade = ModelFolder.Load(parsed.GetRequiredValue(model).FullName, target);
+            using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var pipeline = new ImageEditPipeline(cascade);
             using var result = StageProgress.Run((progress, cancel) => pipeline.Edit(request, progress, cancellation: cancel));
             var file = PngFiles.Write(result, generation, cascade, parsed.GetRequiredValue(output))[0];

@@ -12,7 +12,7 @@ static class UpscaleCommand
 {
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = $"Model folder (model_index.json); default: the bundled {BundledModel.Name}." };
         var image = new Option<FileInfo>("--image", "-i") { Description = "The picture to upscale; resized to the base stage's resolution first.", Required = true };
         var prompt = new Option<string>("--prompt", "-p") { Description = "What the picture shows; \"\" upscales unconditionally.", DefaultValueFactory = _ => "" };
         var noiseLevel = new Option<int?>("--noise-level") { Description = "Noise-augmentation level of every super-resolution stage (0 to T-1)." };
@@ -37,7 +37,7 @@ static class UpscaleCommand
             using var picture = Image.Load<Rgb24>(parsed.GetRequiredValue(image).FullName);
             var request = new UpscaleRequest { Generation = generation, Image = picture, NoiseLevel = parsed.GetValue(noiseLevel) };
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
-            using var cascade = ModelFolder.Load(parsed.GetRequiredValue(model).FullName, target);
+            using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var pipeline = new UpscalePipeline(cascade);
             using var result = StageProgress.Run((progress, cancel) => pipeline.Upscale(request, progress, cancellation: cancel));
             var file = PngFiles.Write(result, generation, cascade, parsed.GetRequiredValue(output))[0];
