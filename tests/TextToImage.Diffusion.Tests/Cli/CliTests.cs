@@ -90,4 +90,15 @@ public sealed class CliTests
             Assert.True(numbers.Count >= 3 && numbers.All(n => n > 0 && double.IsFinite(n)), row);
         }
     }
+
+    [Fact]
+    public void Generate_uses_the_bundled_model_when_none_is_named()
+    {
+        using var temp = new TempFolder();
+        var (exitCode, output) = Run("generate", "--prompt", "grinning cat with smiling eyes, flat style", "--seed", "1", "--steps", "2",
+            "--resolution", "32", "--out", temp.File("cat.png"));
+        Assert.True(exitCode == 0, output);
+        using var png = File.OpenRead(temp.File("cat.png"));
+        Assert.Equal("fluent-emoji", PngOutput.ReadMetadata(png)!.Model);
+    }
 }
