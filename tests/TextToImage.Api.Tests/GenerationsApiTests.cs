@@ -142,8 +142,17 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations") { Content = chunked };
         request.Headers.TransferEncodingChunked = true;
-        using var undeclared = await api.Http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, undeclared.StatusCode);
+        try
+        {
+            using var undeclared = await api.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, undeclared.StatusCode);
+        }
+        catch (HttpRequestException e) when (e.InnerException is IOException)
+        {
+            // The server answers 413 as soon as the stream passes the limit and closes the connection;
+            // on a loaded machine HttpClient can still be writing the rest and sees the close first
+            // (broken pipe) instead of the answer. Either way the body was refused, never processed.
+        }
 
         // The service goes on serving.
         Assert.Equal(HttpStatusCode.OK, (await api.Get("/v1/models")).Response.StatusCode);
