@@ -51,32 +51,7 @@ static class GenerateCommand
 
     static IReadOnlyList<string> Generate(CascadePipeline pipeline, GenerationRequest request, FileInfo output)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCtrlC;
-        GenerationResult? result = null;
-        try
-        {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var bars = new Dictionary<int, ProgressTask>();
-                    result = pipeline.Generate(request, progress =>
-                    {
-                        if (!bars.TryGetValue(progress.StageIndex, out var bar))
-                            bars[progress.StageIndex] = bar = context.AddTask($"{progress.StageName} ({progress.StageIndex + 1}/{progress.StageCount})", maxValue: progress.TotalSteps);
-                        bar.Value = progress.Step;
-                    }, cancellation: cancel.Token);
-                });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCtrlC;
-        }
-        using (result)
-        {
-            return PngFiles.Write(result!, request, pipeline, output);
-        }
+        using var result = StageProgress.Run((progress, cancellation) => pipeline.Generate(request, progress, cancellation: cancellation));
+        return PngFiles.Write(result, request, pipeline, output);
     }
 }
