@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
+using TextToImage.Service.Tests.Infrastructure;
 using System.Diagnostics;
-using System.IO.Compression;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -25,50 +24,6 @@ public sealed class UploadedImagesTests(ITestOutputHelper output)
         using var stream = new MemoryStream();
         image.Save(stream, encoder);
         return stream.ToArray();
-    }
-
-    /// <summary>
-    /// A valid PNG of a few hundred bytes whose header declares <paramref name="width"/> x <paramref name="height"/>
-    /// pixels (a decompression bomb's shape: a decoder that trusted it would allocate width·height·3 bytes).
-    /// </summary>
-    public static byte[] PngDeclaring(int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8; // bit depth
-        header[9] = 2; // RGB
-        Chunk(png, "IHDR", header);
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true)) zlib.Write(new byte[64 * 1024]);
-        Chunk(png, "IDAT", compressed.ToArray());
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    static void Chunk(Stream png, string type, byte[] data)
-    {
-        var length = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        png.Write(length);
-        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-        png.Write(typed);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(typed));
-        png.Write(crc);
-    }
-
-    static uint Crc32(byte[] bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 
     [Theory]
@@ -135,7 +90,7 @@ public sealed class UploadedImagesTests(ITestOutputHelper output)
     [Fact]
     public void A_decompression_bomb_is_refused_from_its_header_without_allocating_it()
     {
-        var bomb = PngDeclaring(100_000, 100_000);
+        var bomb = TestPng.Declaring(100_000, 100_000);
         UploadedImages.Decode<Rgb24>(Encode(8, 8, new PngEncoder()), "image", Limits).Dispose(); // warm up: first use loads the codecs
 
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();

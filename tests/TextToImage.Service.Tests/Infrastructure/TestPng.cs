@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace TextToImage.Api.Tests.Support;
+namespace TextToImage.Service.Tests.Infrastructure;
 
-/// <summary>Hand-built PNGs (the same as the service tests' decompression bomb).</summary>
+/// <summary>Hand-built PNGs: the decompression bomb of the upload tests (service and API).</summary>
 static class TestPng
 {
     /// <summary>
