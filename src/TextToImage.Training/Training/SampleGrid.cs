@@ -24,7 +24,7 @@ public static class SampleGrid
     const int Count = 8;
 
     public static void Write(string path, StageDefinition definition, UNet2DConditionModel network, Diffusion.Schedules.PredictionType objective,
-        ImageFolder data, Tensor pixels, TrainingOptions options)
+        ImageFolder data, Tensor pixels, TextEmbeddingCache text, TrainingOptions options)
     {
         var rows = PickRows(data, options);
         network.eval();
@@ -32,7 +32,6 @@ public static class SampleGrid
         using var scope = NewDisposeScope();
         var stage = definition.AsCascadeStage(network, Diffusion.Schedules.PredictionTypes.Name(objective));
         var settings = StageSettings.Resolve(stage, null);
-        using var text = TextEmbeddingCache.Load(data.Folder, definition.TextEncoderFolder, data.Rows.Select(r => r.Text).ToList());
         var real = pixels.index_select(0, tensor(rows.Select(r => (long)r).ToArray())).to_type(ScalarType.Float32).div(127.5).sub(1);
 
         var samples = new List<Tensor>();

@@ -185,7 +185,7 @@ public sealed class StageTrainer : IDisposable
         using var finalizers = FinalizerGate.Hold();
         var path = Path.Combine(_runFolder, "samples", $"step-{_state.Step:D7}.png");
         using var network = _stage.NewNetwork(_ema.Average);
-        SampleGrid.Write(path, _stage, network, _objective, _data, _pixels, Options);
+        SampleGrid.Write(path, _stage, network, _objective, _data, _pixels, _text, Options);
         return path;
     }
 
