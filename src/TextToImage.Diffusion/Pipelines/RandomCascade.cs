@@ -56,7 +56,13 @@ public static class RandomCascade
         };
 
         torch.manual_seed(seed);
-        var scheduler = new SchedulerConfig { ClassName = "DDPMScheduler", BetaSchedule = "squaredcos_cap_v2", PredictionType = "epsilon" };
+        // clip_sample off: DDIM (as diffusers writes it) clamps x₀ but keeps the ε of the unclamped
+        // prediction, and with guidance that mismatch wrecks the image (the first bundled model's DDIM
+        // retrieval was 0 % with it, on a par with DPM-Solver++ without it).
+        var scheduler = new SchedulerConfig
+        {
+            ClassName = "DDPMScheduler", BetaSchedule = "squaredcos_cap_v2", PredictionType = "epsilon", ClipSample = false,
+        };
         var stages = configs.Select(c => (Network: new UNet2DConditionModel(c.Network), Scheduler: scheduler)).ToList();
         try
         {
