@@ -46,7 +46,15 @@ static class TrainCommand
         var exportDtype = Opt<string>("--export-dtype", "Precision of the exported weights: float16 or float32.", "float16");
         var noExport = new Option<bool>("--no-export") { Description = "Do not write the EMA weights into the model folder at the end." };
 
-        Option[] fixedOptions = [batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug, seed];
+        // What a resumed run may not change: each option with the setting it gives.
+        (Option Option, Func<TrainingOptions, object?> Setting)[] fixedSettings =
+        [
+            (model, o => o.ModelFolder), (stage, o => o.Stage), (data, o => o.DataFolder),
+            (batch, o => o.BatchSize), (accumulation, o => o.GradientAccumulation), (lr, o => o.LearningRate),
+            (warmup, o => o.WarmupSteps), (weightDecay, o => o.WeightDecay), (clip, o => o.GradientClip), (ema, o => o.EmaDecay),
+            (dropout, o => o.ConditioningDropout), (objective, o => o.Objective), (minSnr, o => o.MinSnrGamma),
+            (crop, o => o.CropSize), (maxAug, o => o.MaxAugmentationLevel), (seed, o => o.Seed),
+        ];
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
             model, stage, data, run, steps, batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
@@ -87,12 +95,9 @@ static class TrainCommand
             if (File.Exists(optionsPath))
             {
                 var saved = TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath);
-                var changed = fixedOptions.Where(o => parsed.GetResult(o) is { Implicit: false }).Select(o => o.Name)
-                    .Concat(new (Option Option, bool Differs)[]
-                    {
-                        (model, given.ModelFolder != saved.ModelFolder), (stage, given.Stage != saved.Stage), (data, given.DataFolder != saved.DataFolder),
-                    }.Where(x => parsed.GetResult(x.Option) is not null && x.Differs).Select(x => x.Option.Name)).ToList();
-                var differing = changed.Where(name => !SameAsSaved(name, given, saved)).ToList();
+                var differing = fixedSettings
+                    .Where(f => parsed.GetResult(f.Option) is { Implicit: false } && !Equals(f.Setting(given), f.Setting(saved)))
+                    .Select(f => f.Option.Name).ToList();
                 if (differing.Count > 0)
                     throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
                                                 "a resumed run keeps its options (only --steps, the intervals and --threads may change). Use a new --run folder.");
@@ -146,24 +151,6 @@ static class TrainCommand
         }));
         return command;
     }
-
-    static bool SameAsSaved(string name, TrainingOptions given, TrainingOptions saved) => name switch
-    {
-        "--batch-size" => given.BatchSize == saved.BatchSize,
-        "--grad-accumulation" => given.GradientAccumulation == saved.GradientAccumulation,
-        "--lr" => given.LearningRate == saved.LearningRate,
-        "--warmup" => given.WarmupSteps == saved.WarmupSteps,
-        "--weight-decay" => given.WeightDecay == saved.WeightDecay,
-        "--grad-clip" => given.GradientClip == saved.GradientClip,
-        "--ema-decay" => given.EmaDecay == saved.EmaDecay,
-        "--cond-dropout" => given.ConditioningDropout == saved.ConditioningDropout,
-        "--objective" => given.Objective == saved.Objective,
-        "--min-snr-gamma" => given.MinSnrGamma == saved.MinSnrGamma,
-        "--crop" => given.CropSize == saved.CropSize,
-        "--max-aug-level" => given.MaxAugmentationLevel == saved.MaxAugmentationLevel,
-        "--seed" => given.Seed == saved.Seed,
-        _ => false,
-    };
 
     static ScalarType ParseExportDtype(string name) => name switch
     {
