@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One picture per use of the model, for the README: text-to-image, unconditional generation,
 # image-to-image (input and output), inpainting (input, mask, output) and upscaling (input and
-# output), all through the t2i command line.
+# output), and prompts the model never saw verbatim (paraphrases of its training captions), all
+# through the t2i command line.
 #   deploy/readme-pictures.sh MODEL_DIR OUT_DIR
 # Prompts and seeds can be changed by environment variables (PROMPT, EDIT_PROMPT, INPAINT_PROMPT,
-# SEED). Needs python3 (standard library only) to draw the mask and read sizes.
+# SEED, and PARAPHRASES: prompts separated by '|'). Needs python3 (standard library only) to draw the mask and read sizes.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then echo "usage: $0 MODEL_DIR OUT_DIR" >&2; exit 2; fi
 model=$(realpath "$1")
@@ -13,10 +14,11 @@ out=$(realpath "$2")
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-prompt=${PROMPT:-"red apple"}
-edit_prompt=${EDIT_PROMPT:-"green apple"}
-inpaint_prompt=${INPAINT_PROMPT:-"yellow star"}
+prompt=${PROMPT:-"grinning cat with smiling eyes, flat style"}
+edit_prompt=${EDIT_PROMPT:-"angry face, flat style"}
+inpaint_prompt=${INPAINT_PROMPT:-"green heart, flat style"}
 seed=${SEED:-1}
+paraphrases=${PARAPHRASES:-"a smiling cat|an angry red face|a yellow banana|a green heart shape|a ripe tomato|a penguin|a cup of hot coffee|a friendly ghost"}
 
 dotnet build src/TextToImage.Cli -c Release -v quiet -nologo >/dev/null
 t2i() { dotnet src/TextToImage.Cli/bin/Release/net10.0/t2i.dll "$@"; }
@@ -54,5 +56,11 @@ t2i edit --model "$model" --image "$out/inpaint-input.png" --mask "$out/inpaint-
 # 5. Upscaling: a picture at the base resolution taken through the super-resolution stages.
 t2i generate --model "$model" --prompt "$prompt" --seed "$((seed + 4))" ${base:+--resolution "$base"} --out "$out/upscale-input.png"
 t2i upscale --model "$model" --image "$out/upscale-input.png" --prompt "$prompt" --seed "$((seed + 5))" --out "$out/upscale-output.png"
+
+# 6. Paraphrases: prompts that are not training captions, one picture each (paraphrase-1.png, ...).
+IFS='|' read -r -a paraphrase_list <<< "$paraphrases"
+for i in "${!paraphrase_list[@]}"; do
+  t2i generate --model "$model" --prompt "${paraphrase_list[$i]}" --seed "$seed" --out "$out/paraphrase-$((i + 1)).png"
+done
 
 ls -l "$out"
