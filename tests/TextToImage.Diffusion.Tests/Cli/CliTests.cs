@@ -1,25 +1,11 @@
-using System.Diagnostics;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
+using static TextToImage.Diffusion.Tests.Cli.T2iProcess;
 
 namespace TextToImage.Diffusion.Tests.Cli;
 
 public sealed class CliTests
 {
-    /// <summary>Runs the built t2i (copied beside the tests) as its own process, as a user would.</summary>
-    static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "t2i.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
-
     static int T2i(params string[] args) => Run(args).ExitCode;
 
     [Fact]

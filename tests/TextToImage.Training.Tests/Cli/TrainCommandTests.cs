@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TextToImage.Training.Tests.Training;
+using static TextToImage.Diffusion.Tests.Cli.T2iProcess;
 
 namespace TextToImage.Training.Tests.Cli;
 
@@ -9,34 +9,22 @@ public sealed class TrainCommandTests : IDisposable
 {
     readonly TinyTrainingSetup _setup = new();
 
-    static (int ExitCode, string Output) T2i(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "t2i.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
-
     [Fact]
     public void A_resumed_run_refuses_changed_settings_by_name_and_accepts_repeated_ones()
     {
         var run = _setup.Run("cli");
-        var (started, startOutput) = T2i("train", "--model", _setup.Model, "--stage", "base", "--data", _setup.Data(16), "--run", run,
+        var (started, startOutput) = Run("train", "--model", _setup.Model, "--stage", "base", "--data", _setup.Data(16), "--run", run,
             "--steps", "2", "--batch-size", "2", "--lr", "0.001", "--threads", "1", "--no-export");
         Assert.True(started == 0, startOutput);
 
-        var (refused, refusal) = T2i("train", "--run", run, "--steps", "3", "--lr", "0.002", "--batch-size", "2", "--data", _setup.Data(32));
+        var (refused, refusal) = Run("train", "--run", run, "--steps", "3", "--lr", "0.002", "--batch-size", "2", "--data", _setup.Data(32));
         Assert.Equal(1, refused);
         Assert.Contains("(--data, --lr)", refusal);
         // Nothing trained: the checkpoint is still at step 2.
         Assert.Equal(2, CheckpointStep(run));
 
         // The same values again, and the options that may change, are accepted.
-        var (resumed, resumeOutput) = T2i("train", "--run", run, "--steps", "3", "--lr", "0.001", "--model", _setup.Model,
+        var (resumed, resumeOutput) = Run("train", "--run", run, "--steps", "3", "--lr", "0.001", "--model", _setup.Model,
             "--log-every", "1", "--threads", "1", "--no-export");
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
