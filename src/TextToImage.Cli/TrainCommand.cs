@@ -41,6 +41,8 @@ static class TrainCommand
         var logEvery = new Option<int?>("--log-every") { Description = $"Steps per loss.csv line (default {defaults.LogEvery})." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = $"Steps between checkpoints (default {defaults.CheckpointEvery})." };
         var sampleEvery = new Option<int?>("--sample-every") { Description = $"Steps between sample grids (default {defaults.SampleEvery})." };
+        var evalEvery = new Option<int?>("--eval-every") { Description = "Steps between measurements of the EMA weights into eval.csv (retrieval for a base stage, PSNR/SSIM for super-resolution, as t2i eval measures them). Default: none." };
+        var evalCount = new Option<int?>("--eval-count") { Description = $"Captions or images per measurement (default {defaults.EvalCount})." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
         var samplePrompts = new Option<string[]>("--sample-prompt") { Description = "Caption of the dataset to sample in the grids (repeatable)." };
         var exportDtype = Opt<string>("--export-dtype", "Precision of the exported weights: float16 or float32.", "float16");
@@ -58,7 +60,7 @@ static class TrainCommand
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
             model, stage, data, run, steps, batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
-            seed, skipBad, logEvery, checkpointEvery, sampleEvery, threads, samplePrompts, exportDtype, noExport,
+            seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, threads, samplePrompts, exportDtype, noExport,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -87,6 +89,8 @@ static class TrainCommand
                 LogEvery = parsed.GetValue(logEvery) ?? defaults.LogEvery,
                 CheckpointEvery = parsed.GetValue(checkpointEvery) ?? defaults.CheckpointEvery,
                 SampleEvery = parsed.GetValue(sampleEvery) ?? defaults.SampleEvery,
+                EvalEvery = parsed.GetValue(evalEvery),
+                EvalCount = parsed.GetValue(evalCount) ?? defaults.EvalCount,
                 Threads = parsed.GetValue(threads) ?? 0,
                 SamplePrompts = parsed.GetValue(samplePrompts) ?? [],
             };
@@ -100,13 +104,15 @@ static class TrainCommand
                     .Select(f => f.Option.Name).ToList();
                 if (differing.Count > 0)
                     throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
-                                                "a resumed run keeps its options (only --steps, the intervals and --threads may change). Use a new --run folder.");
+                                                "a resumed run keeps its options (only --steps, the intervals, --eval-count and --threads may change). Use a new --run folder.");
                 options = saved with
                 {
                     MaxSteps = parsed.GetValue(steps) ?? saved.MaxSteps,
                     LogEvery = parsed.GetValue(logEvery) ?? saved.LogEvery,
                     CheckpointEvery = parsed.GetValue(checkpointEvery) ?? saved.CheckpointEvery,
                     SampleEvery = parsed.GetValue(sampleEvery) ?? saved.SampleEvery,
+                    EvalEvery = parsed.GetValue(evalEvery) ?? saved.EvalEvery,
+                    EvalCount = parsed.GetValue(evalCount) ?? saved.EvalCount,
                     Threads = parsed.GetValue(threads) ?? saved.Threads,
                 };
             }

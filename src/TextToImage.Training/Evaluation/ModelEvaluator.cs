@@ -10,15 +10,25 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace TextToImage.Training.Evaluation;
 
+/// <summary>Text conditioning for evaluation prompts, in order: the model's encoder, or a training run's cached embeddings.</summary>
+public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
+
 /// <summary>
 /// <c>t2i eval</c>: text faithfulness (retrieval of the caption's own training image from a
 /// generated one, per sampler) and super-resolution quality (PSNR and SSIM against the real
 /// image, next to bicubic upsampling). Captions are a seeded shuffle of the rows; image i of a
 /// run uses seed + i. Conditioning comes from the model's own text encoder, exactly as
-/// <c>t2i generate</c> conditions (and nothing is written into the data folder).
+/// <c>t2i generate</c> conditions (and nothing is written into the data folder). The trainer
+/// measures its stage with the same code (<see cref="Training.StageMetric"/>).
 /// </summary>
-public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
+public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEncoder encode, ComputeTarget target, EvalSettings settings,
+    Action<string>? log = null)
 {
+    public ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
+        : this(model.Stages, prompts => EncodeInChunks(model.TextEncoder, prompts), model.Target, settings, log)
+    {
+    }
+
     /// <param name="sectionDone">Called with the report so far after each sampler and after super-resolution, so a
     /// long run that is stopped keeps what it finished.</param>
     public EvalReport Run(CancellationToken cancellation = default, Action<EvalReport>? sectionDone = null)
@@ -32,7 +42,7 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
             SrData = settings.SrDataFolder,
             Count = settings.Count,
             Seed = settings.Seed,
-            Device = $"{model.Target.Device.type} {model.Target.DType}",
+            Device = $"{target.Device.type} {target.DType}",
             Started = DateTimeOffset.UtcNow,
         };
         if (settings.Samplers.Count > 0)
@@ -40,7 +50,7 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
             var data = ImageFolder.Open(settings.DataFolder);
             var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
             log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
-            using var gallery = LoadGallery(data, model.Stages[0].Resolution);
+            using var gallery = LoadGallery(data, stages[0].Resolution);
             foreach (var run in settings.Samplers)
             {
                 var result = Retrieval(data, gallery, run.Count is { } n ? rows.Take(n).ToList() : rows, run, cancellation);
@@ -74,7 +84,7 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
     /// <summary>Generates one base-resolution image per caption with <paramref name="run"/> and finds its nearest rows.</summary>
     public RetrievalReport Retrieval(ImageFolder data, Tensor gallery, IReadOnlyList<int> rows, SamplerRun run, CancellationToken cancellation = default)
     {
-        var stage = model.Stages[0];
+        var stage = stages[0];
         var stageSettings = StageSettings.Resolve(stage, new StageOptions { Sampler = run.Sampler, Steps = run.Steps, GuidanceScale = settings.Guidance });
         var clock = Stopwatch.StartNew();
         log?.Invoke($"{run}: {rows.Count} images at {stage.Resolution} px, guidance {stageSettings.GuidanceScale}, batch {settings.Batch}");
@@ -107,17 +117,22 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
         };
     }
 
-    /// <summary>The super-resolution stage on area-downsampled real images, against bicubic upsampling of the same input.</summary>
+    /// <summary>The super-resolution stage of <see cref="EvalSettings.SrStage"/> (else the first) on area-downsampled real images, against bicubic upsampling.</summary>
     public SuperResolutionReport SuperResolution(ImageFolder data, IReadOnlyList<int> rows, CancellationToken cancellation = default)
     {
         var index = settings.SrStage is { } name
-            ? model.Stages.ToList().FindIndex(s => s.Name == name)
-            : model.Stages.ToList().FindIndex(s => s.Kind == StageKind.SuperResolution);
+            ? stages.ToList().FindIndex(s => s.Name == name)
+            : stages.ToList().FindIndex(s => s.Kind == StageKind.SuperResolution);
         if (index <= 0)
             throw new ArgumentException(settings.SrStage is null ? "The model has no super-resolution stage."
-                : $"The model has no super-resolution stage '{settings.SrStage}' (it has: {string.Join(", ", model.Stages.Select(s => s.Name))}).");
-        var stage = model.Stages[index];
-        var (low, high) = (model.Stages[index - 1].Resolution, stage.Resolution);
+                : $"The model has no super-resolution stage '{settings.SrStage}' (it has: {string.Join(", ", stages.Select(s => s.Name))}).");
+        return SuperResolution(stages[index], stages[index - 1].Resolution, data, rows, cancellation);
+    }
+
+    /// <summary><paramref name="stage"/> on real images area-downsampled to <paramref name="low"/> px, against bicubic upsampling of the same input.</summary>
+    public SuperResolutionReport SuperResolution(CascadeStage stage, int low, ImageFolder data, IReadOnlyList<int> rows, CancellationToken cancellation = default)
+    {
+        var high = stage.Resolution;
         var stageSettings = StageSettings.Resolve(stage, new StageOptions { Steps = settings.SrSteps, NoiseLevel = settings.SrNoiseLevel, GuidanceScale = settings.SrGuidance });
         var label = $"{stage.Name} {Diffusion.Samplers.SchedulerFactory.SamplerName(stageSettings.Sampler)}:{stageSettings.Steps}";
         log?.Invoke($"{label}: {rows.Count} images {low} -> {high} px, noise level {stageSettings.NoiseLevel}, guidance {stageSettings.GuidanceScale}, batch {settings.SrBatch}");
@@ -165,8 +180,8 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
     {
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
-        using var encoded = Encode(captions);
-        var sampler = new BatchedStageSampler(stage, stageSettings, model.Target);
+        using var encoded = encode([.. captions, ""]);
+        var sampler = new BatchedStageSampler(stage, stageSettings, target);
         var parts = new List<Tensor>();
         var clock = Stopwatch.StartNew();
         for (var start = 0; start < captions.Count; start += batch)
@@ -175,7 +190,7 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
             var end = Math.Min(start + batch, captions.Count);
             var indices = Enumerable.Range(start, end - start).Select(i => (long)i).ToList();
             using var text = sampler.Conditioning(encoded, indices, captions.Count);
-            var low = lowResolution?[start..end].to(model.Target.Device);
+            var low = lowResolution?[start..end].to(target.Device);
             var first = start;
             var images = sampler.Sample(text, indices.Select(i => settings.Seed + i).ToList(), low, (step, total) =>
             {
@@ -189,16 +204,15 @@ public sealed class ModelEvaluator(CascadeModel model, EvalSettings settings, Ac
         return all;
     }
 
-    /// <summary>The captions, then the empty prompt (the unconditional row, index = captions.Count), encoded in chunks.</summary>
-    TextEmbeddings Encode(IReadOnlyList<string> captions)
+    /// <summary>The prompts encoded in chunks of 64 (a batch of 200 long prompts would hold every attention map at once).</summary>
+    static TextEmbeddings EncodeInChunks(ITextEncoder encoder, IReadOnlyList<string> prompts)
     {
         using var scope = NewDisposeScope();
-        var prompts = captions.Append("").ToList();
         var chunks = new List<TextEmbeddings>();
         try
         {
             for (var start = 0; start < prompts.Count; start += 64)
-                chunks.Add(model.TextEncoder.Encode(prompts.Skip(start).Take(64).ToList()));
+                chunks.Add(encoder.Encode(prompts.Skip(start).Take(64).ToList()));
             return new TextEmbeddings(cat(chunks.Select(c => c.TokenStates).ToList(), 0), cat(chunks.Select(c => c.Mask).ToList(), 0),
                 cat(chunks.Select(c => c.Pooled).ToList(), 0));
         }

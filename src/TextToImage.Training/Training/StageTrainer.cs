@@ -70,11 +70,13 @@ public sealed class StageTrainer : IDisposable
             log?.Invoke($"resumed at step {_state.Step} from {checkpoint}");
         }
         LossLog = new LossLog(runFolder, _state.Step);
+        Metric = new StageMetric(runFolder, _state.Step, _stage, _objective, _data, _pixels, _text);
     }
 
     public TrainingOptions Options { get; }
     public TrainingState State => _state;
     public LossLog LossLog { get; }
+    public StageMetric Metric { get; }
     public UNet2DConditionModel Network => _network;
 
     /// <summary>Trains until <see cref="TrainingOptions.MaxSteps"/> or cancellation; checkpoints on the way and at the end.</summary>
@@ -114,6 +116,13 @@ public sealed class StageTrainer : IDisposable
                 {
                     var grid = WriteSamples();
                     progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"samples: {grid}"));
+                }
+                if (Options.EvalEvery is { } every && _state.Step % every == 0)
+                {
+                    string line;
+                    try { line = Evaluate(cancellation); }
+                    catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { break; }   // Ctrl-C mid-measurement: stop as between steps
+                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"eval.csv: {line}"));
                 }
             }
         }
@@ -187,6 +196,14 @@ public sealed class StageTrainer : IDisposable
         using var network = _stage.NewNetwork(_ema.Average);
         SampleGrid.Write(path, _stage, network, _objective, _data, _pixels, _text, Options);
         return path;
+    }
+
+    /// <summary>Measures the EMA weights into <c>eval.csv</c> (<see cref="StageMetric"/>); returns the line.</summary>
+    public string Evaluate(CancellationToken cancellation = default)
+    {
+        using var finalizers = FinalizerGate.Hold();
+        using var network = _stage.NewNetwork(_ema.Average);
+        return Metric.Measure(network, _state, Options.EvalCount, cancellation);
     }
 
     /// <summary>Writes the EMA weights (of the last checkpoint) into the model folder's stage, with the objective's prediction type.</summary>

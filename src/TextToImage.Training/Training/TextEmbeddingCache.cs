@@ -72,6 +72,23 @@ public sealed class TextEmbeddingCache : IDisposable
         return FromSaved(entries.ToDictionary(e => e.Key, e => e.Value.DetachFromDisposeScope()));
     }
 
+    /// <summary>
+    /// The cached rows of <paramref name="prompts"/>, each a caption of <paramref name="captions"/> (the rows the cache
+    /// was made from) or "" (the empty prompt); pooled embeddings are zero (the networks trained here pool nothing).
+    /// </summary>
+    public TextEmbeddings Select(IReadOnlyList<string> prompts, IReadOnlyList<string> captions)
+    {
+        using var scope = NewDisposeScope();
+        var rowOf = new Dictionary<string, long>();
+        for (var i = captions.Count - 1; i >= 0; i--) rowOf[captions[i]] = i;
+        var states = cat([States, EmptyStates], 0);
+        var mask = cat([Mask, EmptyMask], 0);
+        var rows = prompts.Select(p => p == "" ? captions.Count
+            : rowOf.TryGetValue(p, out var row) ? row : throw new ArgumentException($"'{p}' is not a caption of the cached dataset.")).ToArray();
+        using var index = tensor(rows);
+        return new TextEmbeddings(states.index_select(0, index), mask.index_select(0, index), zeros(rows.Length, States.shape[2]));
+    }
+
     static TextEmbeddingCache FromSaved(IReadOnlyDictionary<string, Tensor> saved) => new(
         saved["states"],
         saved["mask"].to_type(ScalarType.Bool).DetachFromDisposeScope(),

@@ -56,6 +56,15 @@ public sealed record TrainingOptions
     public int CheckpointEvery { get; init; } = 250;
     public int SampleEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// Steps between measurements of the EMA weights into <c>eval.csv</c> (null: none): retrieval for a base
+    /// stage, PSNR/SSIM against bicubic for super-resolution, as <c>t2i eval</c> measures them.
+    /// </summary>
+    public int? EvalEvery { get; init; }
+
+    /// <summary>Captions (base) or images (super-resolution) per measurement: the first of <c>t2i eval</c>'s shuffle.</summary>
+    public int EvalCount { get; init; } = 50;
+
     /// <summary>Prompts of the sample grids (base stage); empty: the first 8 captions of a seeded shuffle of the data.</summary>
     public IReadOnlyList<string> SamplePrompts { get; init; } = [];
 
@@ -84,7 +93,8 @@ public sealed record TrainingOptions
         Check(GradientClip > 0, "--grad-clip must be positive");
         Check(CropSize is null or >= 8, "--crop must be at least 8 pixels");
         Check(MaxAugmentationLevel is >= 1 and <= 1000, "--max-aug-level must be between 1 and 1000");
-        Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1, "intervals must be at least 1");
+        Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1 && EvalEvery is null or >= 1, "intervals must be at least 1");
+        Check(EvalCount >= 1, "--eval-count must be at least 1");
     }
 
     static void Check(bool ok, string message)

@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Text.Json;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
+using TextToImage.Training.Evaluation;
 using TextToImage.Training.Training;
 using static TorchSharp.torch;
 
@@ -118,6 +121,50 @@ public sealed class StageTrainerTests : IDisposable
             Prompt = "a red square", Seed = 1, Resolution = 32, Stages = [new StageOptions { Steps = 2 }, new StageOptions { Steps = 2 }],
         });
         Assert.Equal(32, result.Stages[^1].Images.shape[^1]);
+    }
+
+    [Fact]
+    public void Eval_csv_holds_the_retrieval_t2i_eval_measures_on_the_exported_weights()
+    {
+        var options = _setup.Options(steps: 4) with { EvalEvery = 2, EvalCount = 3 };
+        using (var trainer = Trainer("eval", options)) trainer.Train();
+        var run = _setup.Run("eval");
+        var csv = File.ReadAllLines(Path.Combine(run, "eval.csv"));
+        Assert.Equal("step,samples,train_seconds,sampler,count,top1,top5,top1_chance,top5_chance", csv[0]);
+        Assert.Equal(["2", "4"], csv.Skip(1).Select(l => l.Split(',')[0]));
+        var last = csv[^1].Split(',');
+        Assert.Equal(("3", "0.2500"), (last[4], last[7]));                        // 3 captions; chance of top-1 among 4 images
+
+        // The same measurement of the exported weights by t2i eval: the same captions, seeds and nearest images.
+        StageTrainer.Export(run, options, ScalarType.Float32);
+        using var model = ModelFolder.Load(_setup.Model, ComputeTarget.Cpu);
+        var settings = new EvalSettings { ModelFolder = _setup.Model, DataFolder = _setup.Data(16), Count = 3, Samplers = SamplerRun.Parse(last[3]) };
+        var expected = new ModelEvaluator(model, settings).Run().Retrieval[0];
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval", "step-0000004.json")));
+        var items = json.RootElement.GetProperty("retrieval")[0].GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(expected.Items.Select(i => i.Caption), items.Select(i => i.GetProperty("caption").GetString()));
+        Assert.Equal(expected.Items.Select(i => string.Join(" ", i.Nearest)),
+            items.Select(i => string.Join(" ", i.GetProperty("nearest").EnumerateArray().Select(n => n.GetInt32()))));
+        Assert.Equal(expected.Top1.Rate.ToString("F4", CultureInfo.InvariantCulture), last[5]);
+
+        // Resuming forgets measurements past the checkpoint, as loss.csv does.
+        File.AppendAllLines(Path.Combine(run, "eval.csv"), ["6,24,1.0,dpmpp-2m:2,3,1,1,0.25,1"]);
+        using var resumed = Trainer("eval", options with { MaxSteps = 6 });
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
+    }
+
+    [Fact]
+    public void A_super_resolution_run_measures_psnr_and_ssim_next_to_bicubic()
+    {
+        var options = _setup.Options("sr_32", steps: 2) with { EvalEvery = 2, EvalCount = 2, Objective = "v_prediction" };
+        using (var trainer = Trainer("sr-eval", options)) trainer.Train();
+        var csv = File.ReadAllLines(Path.Combine(_setup.Run("sr-eval"), "eval.csv"));
+        Assert.Equal("step,samples,train_seconds,sampler,count,psnr,ssim,bicubic_psnr,bicubic_ssim", csv[0]);
+        var fields = csv[1].Split(',');
+        Assert.Equal(("2", "2"), (fields[0], fields[4]));
+        var (psnr, bicubic) = (double.Parse(fields[5], CultureInfo.InvariantCulture), double.Parse(fields[7], CultureInfo.InvariantCulture));
+        Assert.InRange(psnr, 1, 99);
+        Assert.True(bicubic > psnr, $"a 2-step random network ({psnr} dB) should not beat bicubic ({bicubic} dB) on flat squares");
     }
 
     [Fact]
