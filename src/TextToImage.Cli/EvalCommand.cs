@@ -31,10 +31,12 @@ static class EvalCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "JSON report with every number and setting." };
+        var grid = new Option<FileInfo?>("--grid") { Description = "PNG sample grid: the whole cascade (its defaults) for the first captions of the shuffle, over their real images (from --sr-data when given)." };
+        var gridCount = new Option<int>("--grid-count") { Description = "Captions in the grid. Default: 8.", DefaultValueFactory = _ => 8 };
 
         var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
         {
-            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output,
+            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridCount,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -55,29 +57,41 @@ static class EvalCommand
                 SrNoiseLevel = parsed.GetValue(srNoise),
                 SrGuidance = parsed.GetValue(srGuidance),
             };
-            settings.Validate();
+            var gridFile = parsed.GetValue(grid);
+            var measures = settings.Samplers.Count > 0 || settings.SrDataFolder is not null;
+            if (measures || gridFile is null) settings.Validate();
+            if (parsed.GetValue(gridCount) < 1) throw new ArgumentException("--grid-count must be at least 1.");
             if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
             using var cascade = ModelFolder.Load(settings.ModelFolder, target);
             var outputFile = parsed.GetValue(output);
+            Action<string> log = line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); };
             Console.CancelKeyPress += onCtrlC;
-            EvalReport report;
             try
             {
-                // The report so far is written after every section: an interrupted run keeps what it finished.
-                report = new ModelEvaluator(cascade, settings, line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}"))
-                    .Run(cancel.Token, partial => Write(partial, outputFile));
+                if (measures)
+                {
+                    // The report so far is written after every section: an interrupted run keeps what it finished.
+                    var report = new ModelEvaluator(cascade, settings, log).Run(cancel.Token, partial => Write(partial, outputFile));
+                    Print(report);
+                    Write(report, outputFile);
+                    if (outputFile is not null) AnsiConsole.MarkupLineInterpolated($"wrote [green]{outputFile.FullName}[/]");
+                }
+                if (gridFile is not null)
+                {
+                    var real = TextToImage.Training.Data.ImageFolder.Open(settings.SrDataFolder ?? settings.DataFolder);
+                    var rows = ModelEvaluator.PickRows(real.Rows.Count, parsed.GetValue(gridCount), settings.Seed);
+                    SampleSheet.Write(gridFile.FullName, cascade, real, rows, settings.Seed, log, cancel.Token);
+                    AnsiConsole.MarkupLineInterpolated($"wrote [green]{gridFile.FullName}[/] and its captions");
+                }
             }
             finally
             {
                 Console.CancelKeyPress -= onCtrlC;
             }
-            Print(report);
-            Write(report, outputFile);
-            if (outputFile is not null) AnsiConsole.MarkupLineInterpolated($"wrote [green]{outputFile.FullName}[/]");
             return 0;
         }));
         return command;

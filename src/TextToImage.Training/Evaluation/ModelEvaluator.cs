@@ -180,7 +180,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
     {
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
-        using var encoded = encode([.. captions, ""]);
+        using var encoded = encode([.. captions, ""]);   // the empty prompt last: the unconditional row, captions.Count
         var sampler = new BatchedStageSampler(stage, stageSettings, target);
         var parts = new List<Tensor>();
         var clock = Stopwatch.StartNew();

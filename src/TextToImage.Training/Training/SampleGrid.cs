@@ -84,7 +84,8 @@ public static class SampleGrid
         return new TextEmbeddings(states, mask, zeros(states.shape[0], states.shape[2]));
     }
 
-    static void SaveGrid(string path, IReadOnlyList<Tensor> rows)
+    /// <summary>Rows of [-1, 1] images (the same size) as one PNG, white where a row is shorter.</summary>
+    internal static void SaveGrid(string path, IReadOnlyList<Tensor> rows)
     {
         var images = rows.Select(ImageTensors.ToImages).ToList();
         var size = images[0][0].Width;

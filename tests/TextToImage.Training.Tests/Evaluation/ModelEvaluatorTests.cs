@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using TextToImage.Training.Data;
 using TextToImage.Training.Evaluation;
 
 namespace TextToImage.Training.Tests.Evaluation;
@@ -59,6 +60,26 @@ public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyMode
         Assert.Equal(4, first.GetProperty("top1").GetProperty("count").GetInt32());
         Assert.True(first.TryGetProperty("top5SameEmojiAnyStyle", out _));
         Assert.True(json.RootElement.GetProperty("superResolution").GetProperty("bicubic").TryGetProperty("ssim", out _));
+    }
+
+    [Fact]
+    public void The_sample_grid_puts_each_caption_s_cascade_output_over_its_real_image()
+    {
+        var size = tiny.Model.Resolutions[^1];
+        var data = ImageFolder.Open(WriteFolder("final", size));
+        var rows = ModelEvaluator.PickRows(data.Rows.Count, 3, seed: 4);
+        var path = Path.Combine(_data.Path, "sheet", "grid.png");
+        SampleSheet.Write(path, tiny.Model, data, rows, seed: 4);
+
+        using var grid = Image.Load<Rgb24>(path);
+        Assert.Equal((3 * size, 2 * size), (grid.Width, grid.Height));          // the last stage's resolution, samples over real images
+        for (var i = 0; i < rows.Count; i++)
+        {
+            using var real = Image.Load<Rgb24>(data.Rows[rows[i]].Path);
+            foreach (var (x, y) in new[] { (2, 2), (size - 3, size - 3) })        // in the corner block, in the background
+                Assert.Equal(real[x, y], grid[size * i + x, size + y]);
+        }
+        Assert.Equal(rows.Select((r, i) => $"{i + 1}: {data.Rows[r].Text} (seed {4 + i})"), File.ReadAllLines(Path.ChangeExtension(path, ".txt")));
     }
 
     /// <summary>Ten rows, five emoji in two styles, as flat colour blocks; the same rows at every size.</summary>
