@@ -31,12 +31,13 @@ static class EvalCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "JSON report with every number and setting." };
-        var grid = new Option<FileInfo?>("--grid") { Description = "PNG sample grid: the whole cascade (its defaults) for the first captions of the shuffle, over their real images (from --sr-data when given)." };
+        var grid = new Option<FileInfo?>("--grid") { Description = "PNG sample grid: the whole cascade (its defaults) for the first captions of the shuffle, over their real images (see --grid-data)." };
+        var gridData = new Option<DirectoryInfo?>("--grid-data") { Description = "Image folder (same rows) whose images the grid shows as the real ones. Default: --sr-data, else --data." };
         var gridCount = new Option<int>("--grid-count") { Description = "Captions in the grid. Default: 8.", DefaultValueFactory = _ => 8 };
 
         var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
         {
-            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridCount,
+            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridData, gridCount,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -82,7 +83,7 @@ static class EvalCommand
                 }
                 if (gridFile is not null)
                 {
-                    var real = TextToImage.Training.Data.ImageFolder.Open(settings.SrDataFolder ?? settings.DataFolder);
+                    var real = TextToImage.Training.Data.ImageFolder.Open(parsed.GetValue(gridData)?.FullName ?? settings.SrDataFolder ?? settings.DataFolder);
                     var rows = ModelEvaluator.PickRows(real.Rows.Count, parsed.GetValue(gridCount), settings.Seed);
                     SampleSheet.Write(gridFile.FullName, cascade, real, rows, settings.Seed, log, cancel.Token);
                     AnsiConsole.MarkupLineInterpolated($"wrote [green]{gridFile.FullName}[/] and its captions");
