@@ -33,8 +33,10 @@ public sealed class StageMetric
     {
         (_stage, _objective, _data, _pixels, _text) = (stage, objective, data, pixels, text);
         var scores = IsSuperResolution ? "psnr,ssim,bicubic_psnr,bicubic_ssim" : "top1,top5,top1_chance,top5_chance";
-        _file = new StepCsv(Path.Combine(runFolder, "eval.csv"), $"step,samples,train_seconds,sampler,count,{scores}", resumedStep);
+        _file = new StepCsv(PathIn(runFolder), $"step,samples,train_seconds,sampler,count,{scores}", resumedStep);
     }
+
+    public static string PathIn(string runFolder) => Path.Combine(runFolder, "eval.csv");
 
     bool IsSuperResolution => _stage.LowResolution is not null;
 

@@ -35,6 +35,7 @@ public sealed class StageTrainer : IDisposable
     readonly ImageFolder _data;
     readonly PredictionType _objective;
     readonly Device _device;
+    readonly StageMetric? _metric;
     TrainingState _state = new(0, 0, 0);
 
     public StageTrainer(string runFolder, TrainingOptions options, ComputeTarget target, Action<string>? log = null)
@@ -70,13 +71,14 @@ public sealed class StageTrainer : IDisposable
             log?.Invoke($"resumed at step {_state.Step} from {checkpoint}");
         }
         LossLog = new LossLog(runFolder, _state.Step);
-        Metric = new StageMetric(runFolder, _state.Step, _stage, _objective, _data, _pixels, _text);
+        // Only a run that measures itself (or did before: its lines past the checkpoint must go) has an eval.csv.
+        if (options.EvalEvery is not null || File.Exists(StageMetric.PathIn(runFolder)))
+            _metric = new StageMetric(runFolder, _state.Step, _stage, _objective, _data, _pixels, _text);
     }
 
     public TrainingOptions Options { get; }
     public TrainingState State => _state;
     public LossLog LossLog { get; }
-    public StageMetric Metric { get; }
     public UNet2DConditionModel Network => _network;
 
     /// <summary>Trains until <see cref="TrainingOptions.MaxSteps"/> or cancellation; checkpoints on the way and at the end.</summary>
@@ -199,11 +201,11 @@ public sealed class StageTrainer : IDisposable
     }
 
     /// <summary>Measures the EMA weights into <c>eval.csv</c> (<see cref="StageMetric"/>); returns the line.</summary>
-    public string Evaluate(CancellationToken cancellation = default)
+    string Evaluate(CancellationToken cancellation)
     {
         using var finalizers = FinalizerGate.Hold();
         using var network = _stage.NewNetwork(_ema.Average);
-        return Metric.Measure(network, _state, Options.EvalCount, cancellation);
+        return _metric!.Measure(network, _state, Options.EvalCount, cancellation);   // called only when EvalEvery is set
     }
 
     /// <summary>Writes the EMA weights (of the last checkpoint) into the model folder's stage, with the objective's prediction type.</summary>

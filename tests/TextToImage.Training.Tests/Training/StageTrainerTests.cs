@@ -65,6 +65,7 @@ public sealed class StageTrainerTests : IDisposable
         Assert.Equal("step,samples,loss,lr,train_seconds,samples_per_second", csv[0]);
         Assert.Equal(["2", "4"], csv.Skip(1).Select(l => l.Split(',')[0]));
         Assert.True(new FileInfo(Path.Combine(run, "loss.png")).Length > 0);
+        Assert.False(File.Exists(Path.Combine(run, "eval.csv")));                 // no --eval-every, no measurements
         var grid = Path.Combine(run, "samples", "step-0000004.png");
         using var image = SixLabors.ImageSharp.Image.Load(grid);
         Assert.Equal((4 * 16, 2 * 16), (image.Width, image.Height));              // samples over the real images, 4 captions
