@@ -114,6 +114,9 @@ public sealed class StageTrainer : IDisposable
                     logClock.Restart();
                 }
                 if (_state.Step % Options.CheckpointEvery == 0) SaveCheckpoint();
+                // Sample grids and measurements are not training: the clocks of train_seconds, samples/s and the ETA stop for them.
+                clock.Stop();
+                logClock.Stop();
                 if (_state.Step % Options.SampleEvery == 0)
                 {
                     var grid = WriteSamples();
@@ -126,6 +129,8 @@ public sealed class StageTrainer : IDisposable
                     catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { break; }   // Ctrl-C mid-measurement: stop as between steps
                     progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"eval.csv: {line}"));
                 }
+                clock.Start();
+                logClock.Start();
             }
         }
         finally
