@@ -231,7 +231,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
     }
 
     /// <summary>The rows' images at <paramref name="size"/> as [-1, 1] float32 [N, 3, size, size].</summary>
-    static Tensor LoadImages(ImageFolder data, IReadOnlyList<int> rows, int size)
+    internal static Tensor LoadImages(ImageFolder data, IReadOnlyList<int> rows, int size)
     {
         var images = new SixLabors.ImageSharp.Image<Rgb24>[rows.Count];
         try

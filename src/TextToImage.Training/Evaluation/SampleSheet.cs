@@ -1,5 +1,3 @@
-using SixLabors.ImageSharp.PixelFormats;
-using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Training.Data;
@@ -30,16 +28,7 @@ public static class SampleSheet
             generated.Add(result.Final.Images.to(CPU).to_type(ScalarType.Float32).clamp(-1, 1));
             log?.Invoke($"grid: {i + 1}/{rows.Count} {data.Rows[row].Text}");
         }
-        var real = new SixLabors.ImageSharp.Image<Rgb24>[rows.Count];
-        try
-        {
-            for (var i = 0; i < rows.Count; i++) real[i] = ImageFolder.LoadRgb(data.Rows[rows[i]].Path, size);
-            SampleGrid.SaveGrid(path, [cat(generated, 0), ImageTensors.FromImages(real)]);
-        }
-        finally
-        {
-            foreach (var image in real) image?.Dispose();
-        }
+        SampleGrid.SaveGrid(path, [cat(generated, 0), ModelEvaluator.LoadImages(data, rows, size)]);
         File.WriteAllLines(Path.ChangeExtension(path, ".txt"), rows.Select((r, i) => $"{i + 1}: {data.Rows[r].Text} (seed {seed + i})"));
     }
 }

@@ -25,13 +25,16 @@ public sealed class StageMetric
     readonly ImageFolder _data;
     readonly Tensor _pixels;
     readonly TextEmbeddingCache _text;
+    readonly IReadOnlyList<string> _captions;
+    readonly string _runFolder;
     readonly StepCsv _file;
 
     /// <param name="pixels">The dataset at the stage's resolution, [N, 3, H, W] 8-bit: the retrieval gallery.</param>
     public StageMetric(string runFolder, long resumedStep, StageDefinition stage, PredictionType objective, ImageFolder data, Tensor pixels,
         TextEmbeddingCache text)
     {
-        (_stage, _objective, _data, _pixels, _text) = (stage, objective, data, pixels, text);
+        (_runFolder, _stage, _objective, _data, _pixels, _text) = (runFolder, stage, objective, data, pixels, text);
+        _captions = data.Rows.Select(r => r.Text).ToList();
         var scores = IsSuperResolution ? "psnr,ssim,bicubic_psnr,bicubic_ssim" : "top1,top5,top1_chance,top5_chance";
         _file = new StepCsv(PathIn(runFolder), $"step,samples,train_seconds,sampler,count,{scores}", resumedStep);
     }
@@ -48,9 +51,8 @@ public sealed class StageMetric
     {
         network.eval();
         var stage = _stage.AsCascadeStage(network, PredictionTypes.Name(_objective));
-        var captions = _data.Rows.Select(r => r.Text).ToList();
         var settings = new EvalSettings { ModelFolder = _stage.ModelFolderPath, DataFolder = _data.Folder, Count = count, Samplers = [] };
-        var evaluator = new ModelEvaluator([stage], prompts => _text.Select(prompts, captions), ComputeTarget.Cpu, settings);
+        var evaluator = new ModelEvaluator([stage], prompts => _text.Select(prompts, _captions), ComputeTarget.Cpu, settings);
         var rows = ModelEvaluator.PickRows(_data.Rows.Count, count, settings.Seed);
         var report = new EvalReport
         {
@@ -78,7 +80,7 @@ public sealed class StageMetric
             scores = string.Create(CultureInfo.InvariantCulture,
                 $"{run},{retrieval.Top1.Count},{retrieval.Top1.Rate:F4},{retrieval.Top5.Rate:F4},{retrieval.Top1.Chance:F4},{retrieval.Top5.Chance:F4}");
         }
-        var json = Path.Combine(Path.GetDirectoryName(_file.Path)!, "eval", $"step-{state.Step:D7}.json");
+        var json = Path.Combine(_runFolder, "eval", $"step-{state.Step:D7}.json");
         Directory.CreateDirectory(Path.GetDirectoryName(json)!);
         File.WriteAllText(json, report.ToJson());
         var line = string.Create(CultureInfo.InvariantCulture, $"{state.Step},{state.SamplesSeen},{state.TrainSeconds:F1},{scores}");

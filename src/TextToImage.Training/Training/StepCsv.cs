@@ -19,8 +19,6 @@ public sealed class StepCsv
         File.WriteAllLines(path, _rows.Select(f => string.Join(',', f)).Prepend(header));
     }
 
-    public string Path => _path;
-
     /// <summary>The fields of every line after the header.</summary>
     public IReadOnlyList<string[]> Rows => _rows;
 

@@ -1,27 +1,14 @@
-using System.Diagnostics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
+using static TextToImage.Diffusion.Tests.Cli.T2iProcess;
 
 namespace TextToImage.Diffusion.Tests.Cli;
 
 /// <summary><c>t2i edit</c> and <c>t2i upscale</c> run as a user runs them: the built CLI, its own process, files in and out.</summary>
 public sealed class ImageCommandsTests
 {
-    static (int ExitCode, string Output) T2i(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "t2i.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
-
     static void Save(Image image, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -57,26 +44,26 @@ public sealed class ImageCommandsTests
         }
 
         // Strength 0: the picture comes back, pixel for pixel.
-        var (code, output) = T2i("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--prompt", "a red apple",
+        var (code, output) = Run("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--prompt", "a red apple",
             "--strength", "0", "--seed", "1", "--device", "cpu", "--out", temp.File("out/same.png"));
         Assert.True(code == 0, output);
         Assert.Equal(Pixels(temp.File("in/picture.png")), Pixels(temp.File("out/same.png")));
 
-        (code, output) = T2i("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--mask", temp.File("in/mask.png"),
+        (code, output) = Run("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--mask", temp.File("in/mask.png"),
             "--prompt", "a red apple", "--steps", "3", "--seed", "2", "--resolution", "32", "--jump-length", "1", "--jump-count", "1",
             "--device", "cpu", "--out", temp.File("out/inpainted.png"));
         Assert.True(code == 0, output);
         using (var stream = File.OpenRead(temp.File("out/inpainted.png")))
             Assert.Equal((32, 32, 2L), PngOutput.ReadMetadata(stream) is { } m ? (m.Width, m.Height, m.Seed) : default);
 
-        (code, output) = T2i("upscale", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--noise-level", "50",
+        (code, output) = Run("upscale", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--noise-level", "50",
             "--seed", "3", "--resolution", "32", "--device", "cpu", "--out", temp.File("out/up.png"));
         Assert.True(code == 0, output);
         using (var up = Image.Load(temp.File("out/up.png"))) Assert.Equal((32, 32), (up.Width, up.Height));
 
         // A mask of another size is a user error: one line, exit code 1, no file.
         using (var small = new Image<L8>(8, 8)) Save(small, temp.File("in/small.png"));
-        (code, output) = T2i("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--mask", temp.File("in/small.png"),
+        (code, output) = Run("edit", "--model", temp.File("model"), "--image", temp.File("in/picture.png"), "--mask", temp.File("in/small.png"),
             "--device", "cpu", "--out", temp.File("out/never.png"));
         Assert.Equal(1, code);
         Assert.Contains("8x8", output);
