@@ -17,7 +17,8 @@ static class EvalCommand
         var model = new Option<DirectoryInfo>("--model", "-m") { Description = "Model folder (model_index.json).", Required = true };
         var data = new Option<DirectoryInfo>("--data") { Description = "Image folder at the base resolution (t2i dataset): captions and retrieval gallery.", Required = true };
         var srData = new Option<DirectoryInfo?>("--sr-data") { Description = "Image folder at the super-resolution stage's resolution (same rows); enables the SR evaluation." };
-        var count = new Option<int>("--count") { Description = "Captions (and SR images) evaluated. Default: 200.", DefaultValueFactory = _ => 200 };
+        var prompts = new Option<FileInfo?>("--prompts") { Description = "Held-out prompts to retrieve with instead of the training captions: JSON Lines of {\"file_name\": a row of --data, \"text\": a prompt for its image} (e.g. models/fluent-emoji/paraphrases.jsonl)." };
+        var count = new Option<int>("--count") { Description = "Captions or prompts (and SR images) evaluated. Default: 200.", DefaultValueFactory = _ => 200 };
         var seed = new Option<long>("--seed") { Description = "Seed of the row shuffle; image i uses seed + i. Default: 0.", DefaultValueFactory = _ => 0 };
         var samplers = new Option<string>("--samplers") { Description = "SAMPLER:STEPS list for retrieval; SAMPLER:STEPS@N runs that one on the first N captions only; \"none\" skips retrieval. Default: ddpm:1000,ddim:50,dpmpp-2m:20.", DefaultValueFactory = _ => "ddpm:1000,ddim:50,dpmpp-2m:20" };
         var guidance = new Option<double?>("--guidance") { Description = "Base-stage guidance scale (default: the stage's default)." };
@@ -37,7 +38,7 @@ static class EvalCommand
 
         var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
         {
-            model, data, srData, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridData, gridCount,
+            model, data, srData, prompts, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridData, gridCount,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -47,6 +48,7 @@ static class EvalCommand
                 ModelFolder = parsed.GetRequiredValue(model).FullName,
                 DataFolder = parsed.GetRequiredValue(data).FullName,
                 SrDataFolder = parsed.GetValue(srData)?.FullName,
+                PromptsFile = parsed.GetValue(prompts)?.FullName,
                 Count = parsed.GetValue(count),
                 Seed = parsed.GetValue(seed),
                 Samplers = samplerText.Trim() == "none" ? [] : SamplerRun.Parse(samplerText),
@@ -105,13 +107,17 @@ static class EvalCommand
         if (report.Retrieval.Count > 0)
         {
             var first = report.Retrieval[0];
+            var question = report.Prompts is null ? "is the caption's own image" : $"held-out prompts of {Path.GetFileName(report.Prompts)}: is the image each names";
             var table = new Table()
-                .Title($"Text faithfulness: is the caption's own image among the nearest of {first.DatasetRows} training images? ({first.Resolution} px, squared L2)")
-                .Caption("* secondary: a neighbour shows the caption's emoji in any style (its chance depends on how many rows that emoji has)")
-                .AddColumns("sampler", "steps", "guidance", "captions", "top-1", "top-5", "top-5 same emoji*", "s / image");
+                .Title($"Text faithfulness: {question} among the nearest of {first.DatasetRows} training images? ({first.Resolution} px, squared L2)")
+                .Caption("* secondary: a neighbour shows the caption's emoji in any style (its chance depends on how many rows that emoji has)"
+                         + (report.PromptText is null ? "" : "\ntext encoder alone: is the prompt's pooled embedding nearest (cosine) its row's caption among all captions?"))
+                .AddColumns("sampler", "steps", "guidance", report.Prompts is null ? "captions" : "prompts", "top-1", "top-5", "top-5 same emoji*", "s / image");
             foreach (var r in report.Retrieval)
                 table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", $"{r.Top1.Count}", Rate(r.Top1), Rate(r.Top5), Rate(r.Top5SameEmojiAnyStyle), $"{r.SecondsPerImage:F2}");
             table.AddRow("[grey]chance[/]", "", "", "", Pct(first.Top1.Chance), Pct(first.Top5.Chance), Pct(first.Top5SameEmojiAnyStyle.Chance), "");
+            if (report.PromptText is { } text)
+                table.AddRow("[grey]text encoder alone[/]", "", "", $"{text.Top1.Count}", Rate(text.Top1), Rate(text.Top5), "", "");
             AnsiConsole.Write(table);
         }
         if (report.SuperResolution is { } sr)

@@ -68,23 +68,33 @@ public sealed class ImageFolder
         return new ImageFolder(root, rows, bad);
     }
 
-    static (ImageFolderRow?, BadRow?) ParseRow(string root, int line, string json)
+    /// <summary>
+    /// One <c>{"file_name": ..., "text": ...}</c> line: both strings (the text trimmed), or what is wrong with it.
+    /// <paramref name="textIs"/> names the text in that message ("caption", "prompt").
+    /// </summary>
+    internal static (string? FileName, string? Text, string? Problem) ParseLine(string json, string textIs)
     {
         string? fileName = null;
         string? text = null;
         try
         {
             using var document = JsonDocument.Parse(json);
-            if (document.RootElement.ValueKind != JsonValueKind.Object) return (null, new BadRow(line, null, "not a JSON object"));
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return (null, null, "not a JSON object");
             if (document.RootElement.TryGetProperty("file_name", out var f) && f.ValueKind == JsonValueKind.String) fileName = f.GetString();
             if (document.RootElement.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String) text = t.GetString();
         }
         catch (JsonException e)
         {
-            return (null, new BadRow(line, null, $"invalid JSON ({e.Message})"));
+            return (null, null, $"invalid JSON ({e.Message})");
         }
-        if (string.IsNullOrWhiteSpace(fileName)) return (null, new BadRow(line, null, "no \"file_name\" string"));
-        if (string.IsNullOrWhiteSpace(text)) return (null, new BadRow(line, fileName, "empty or missing \"text\" caption"));
+        if (string.IsNullOrWhiteSpace(fileName)) return (null, text, "no \"file_name\" string");
+        return string.IsNullOrWhiteSpace(text) ? (fileName, null, $"empty or missing \"text\" {textIs}") : (fileName, text.Trim(), null);
+    }
+
+    static (ImageFolderRow?, BadRow?) ParseRow(string root, int line, string json)
+    {
+        var (fileName, text, problem) = ParseLine(json, "caption");
+        if (problem is not null || fileName is null || text is null) return (null, new BadRow(line, fileName, problem!));
         var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, fileName));
         if (!path.StartsWith(root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
             return (null, new BadRow(line, fileName, "file_name points outside the folder"));
@@ -98,7 +108,7 @@ public sealed class ImageFolder
         {
             return (null, new BadRow(line, fileName, $"cannot be decoded ({e.Message})"));
         }
-        return (new ImageFolderRow(line, fileName, path, text.Trim()), null);
+        return (new ImageFolderRow(line, fileName, path, text), null);
     }
 
     /// <summary>

@@ -9,11 +9,18 @@ public sealed record EvalReport
     public required string Model { get; init; }
     public required string Data { get; init; }
     public string? SrData { get; init; }
+
+    /// <summary>The held-out prompts file retrieval ran on; null: the training captions.</summary>
+    public string? Prompts { get; init; }
+
     public required int Count { get; init; }
     public required long Seed { get; init; }
     public required string Device { get; init; }
     public required DateTimeOffset Started { get; init; }
     public double WallSeconds { get; init; }
+    /// <summary>With held-out prompts: the text encoder alone, before any image is made.</summary>
+    public PromptTextReport? PromptText { get; init; }
+
     public IReadOnlyList<RetrievalReport> Retrieval { get; init; } = [];
     public SuperResolutionReport? SuperResolution { get; init; }
 
@@ -53,8 +60,23 @@ public sealed record RetrievalReport
     public required IReadOnlyList<RetrievalItem> Items { get; init; }
 }
 
-/// <summary>One caption: its row, the seed of its image, where its own row ranked, and the 5 nearest rows.</summary>
-public sealed record RetrievalItem(int Row, string Caption, long Seed, int Rank, IReadOnlyList<int> Nearest, IReadOnlyList<string> NearestCaptions);
+/// <summary>One prompt: its row, the seed of its image, where its row ranked, and the 5 nearest rows.</summary>
+/// <param name="Caption">The prompt: the row's caption, or a held-out prompt.</param>
+/// <param name="RowCaption">The row's training caption, when the prompt was a held-out one.</param>
+public sealed record RetrievalItem(int Row, string Caption, long Seed, int Rank, IReadOnlyList<int> Nearest, IReadOnlyList<string> NearestCaptions,
+    string? RowCaption = null);
+
+/// <summary>Held-out prompts by text alone: is each prompt's embedding nearest its row's caption?</summary>
+public sealed record PromptTextReport
+{
+    public required string Similarity { get; init; }
+    public required HitRate Top1 { get; init; }
+    public required HitRate Top5 { get; init; }
+    public required IReadOnlyList<PromptTextItem> Items { get; init; }
+}
+
+/// <param name="Rank">Captions strictly more similar to the prompt than its row's caption.</param>
+public sealed record PromptTextItem(int Row, string Prompt, int Rank, string NearestCaption);
 
 /// <summary>The super-resolution stage against bicubic upsampling of the same low-resolution input.</summary>
 public sealed record SuperResolutionReport

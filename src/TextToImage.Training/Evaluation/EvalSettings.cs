@@ -41,6 +41,9 @@ public sealed record EvalSettings
     /// <summary>Image folder at the super-resolution stage's resolution; null skips that part.</summary>
     public string? SrDataFolder { get; init; }
 
+    /// <summary>Held-out prompts (<see cref="HeldOutPrompts"/>) to retrieve with instead of the data's own captions; null: the captions.</summary>
+    public string? PromptsFile { get; init; }
+
     public int Count { get; init; } = 200;
     public long Seed { get; init; }
     public IReadOnlyList<SamplerRun> Samplers { get; init; } = SamplerRun.Defaults;
@@ -63,5 +66,6 @@ public sealed record EvalSettings
         if (Count < 1) throw new ArgumentException($"--count must be at least 1, not {Count}.");
         if (Batch < 1 || SrBatch < 1) throw new ArgumentException("Batch sizes must be at least 1.");
         if (Samplers.Count == 0 && SrDataFolder is null) throw new ArgumentException("Nothing to evaluate: no sampler and no --sr-data.");
+        if (PromptsFile is not null && Samplers.Count == 0) throw new ArgumentException("--prompts are measured by retrieval: name a sampler (not --samplers none).");
     }
 }

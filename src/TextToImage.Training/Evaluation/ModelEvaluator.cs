@@ -16,8 +16,8 @@ public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
 /// <summary>
 /// <c>t2i eval</c>: text faithfulness (retrieval of the caption's own training image from a
 /// generated one, per sampler) and super-resolution quality (PSNR and SSIM against the real
-/// image, next to bicubic upsampling). Captions are a seeded shuffle of the rows; image i of a
-/// run uses seed + i. Conditioning comes from the model's own text encoder, exactly as
+/// image, next to bicubic upsampling). Captions are a seeded shuffle of the rows, or held-out
+/// prompts that name their rows (<see cref="HeldOutPrompts"/>); image i of a run uses seed + i. Conditioning comes from the model's own text encoder, exactly as
 /// <c>t2i generate</c> conditions (and nothing is written into the data folder). The trainer
 /// measures its stage with the same code (<see cref="Training.StageMetric"/>).
 /// </summary>
@@ -40,6 +40,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             Model = settings.ModelFolder,
             Data = settings.DataFolder,
             SrData = settings.SrDataFolder,
+            Prompts = settings.PromptsFile,
             Count = settings.Count,
             Seed = settings.Seed,
             Device = $"{target.Device.type} {target.DType}",
@@ -48,12 +49,16 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         if (settings.Samplers.Count > 0)
         {
             var data = ImageFolder.Open(settings.DataFolder);
-            var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
-            log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
+            var (rows, prompts) = RetrievalPrompts(data);
+            log?.Invoke(settings.PromptsFile is { } file
+                ? $"retrieval: {rows.Count} held-out prompts of {file} against {data.Rows.Count} rows in {data.Folder}"
+                : $"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
+            if (settings.PromptsFile is not null) report = report with { PromptText = PromptText(data, rows, prompts) };
             using var gallery = LoadGallery(data, stages[0].Resolution);
             foreach (var run in settings.Samplers)
             {
-                var result = Retrieval(data, gallery, run.Count is { } n ? rows.Take(n).ToList() : rows, run, cancellation);
+                var n = run.Count ?? rows.Count;
+                var result = Retrieval(data, gallery, rows.Take(n).ToList(), run, cancellation, prompts.Take(n).ToList());
                 report = report with { Retrieval = [.. report.Retrieval, result], WallSeconds = clock.Elapsed.TotalSeconds };
                 sectionDone?.Invoke(report);
             }
@@ -66,6 +71,18 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             sectionDone?.Invoke(report);
         }
         return report with { WallSeconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>The rows to retrieve and the prompt for each: the first of the held-out prompts file, else a seeded shuffle of the captions.</summary>
+    (IReadOnlyList<int> Rows, IReadOnlyList<string> Prompts) RetrievalPrompts(ImageFolder data)
+    {
+        if (settings.PromptsFile is { } file)
+        {
+            var heldOut = HeldOutPrompts.Load(file, data).Take(settings.Count).ToList();
+            return (heldOut.Select(p => p.Row).ToList(), heldOut.Select(p => p.Text).ToList());
+        }
+        var rows = PickRows(data.Rows.Count, settings.Count, settings.Seed);
+        return (rows, rows.Select(r => data.Rows[r].Text).ToList());
     }
 
     /// <summary><paramref name="count"/> rows of a seeded Fisher-Yates shuffle (all rows when there are fewer).</summary>
@@ -81,14 +98,16 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         return order.Take(Math.Min(count, rowCount)).ToList();
     }
 
-    /// <summary>Generates one base-resolution image per caption with <paramref name="run"/> and finds its nearest rows.</summary>
-    public RetrievalReport Retrieval(ImageFolder data, Tensor gallery, IReadOnlyList<int> rows, SamplerRun run, CancellationToken cancellation = default)
+    /// <summary>Generates one base-resolution image per row with <paramref name="run"/> and finds its nearest rows.</summary>
+    /// <param name="prompts">The prompt for each row; null: the rows' own captions.</param>
+    public RetrievalReport Retrieval(ImageFolder data, Tensor gallery, IReadOnlyList<int> rows, SamplerRun run, CancellationToken cancellation = default,
+        IReadOnlyList<string>? prompts = null)
     {
         var stage = stages[0];
         var stageSettings = StageSettings.Resolve(stage, new StageOptions { Sampler = run.Sampler, Steps = run.Steps, GuidanceScale = settings.Guidance });
         var clock = Stopwatch.StartNew();
         log?.Invoke($"{run}: {rows.Count} images at {stage.Resolution} px, guidance {stageSettings.GuidanceScale}, batch {settings.Batch}");
-        var captions = rows.Select(r => data.Rows[r].Text).ToList();
+        var captions = prompts ?? rows.Select(r => data.Rows[r].Text).ToList();
         using var generated = Generate(stage, stageSettings, captions, null, settings.Batch, run.ToString(), cancellation);
         var matches = NearestImageRetrieval.Match(generated, gallery, rows);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -113,7 +132,36 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             Top5SameEmojiAnyStyle = new HitRate(sameEmojiHits, matches.Count, sameEmojiChance),
             WallSeconds = seconds,
             Items = matches.Select((m, i) => new RetrievalItem(m.Row, captions[i], settings.Seed + i, m.Rank, m.Nearest,
-                m.Nearest.Select(r => data.Rows[r].Text).ToList())).ToList(),
+                m.Nearest.Select(r => data.Rows[r].Text).ToList(),
+                captions[i] == data.Rows[m.Row].Text ? null : data.Rows[m.Row].Text)).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// The text encoder alone on held-out prompts: is each prompt's pooled embedding nearest (cosine) to its row's caption
+    /// among all the captions? Where it is not, the diffusion model was never told which emoji was meant.
+    /// </summary>
+    PromptTextReport PromptText(ImageFolder data, IReadOnlyList<int> rows, IReadOnlyList<string> prompts)
+    {
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        using var captions = encode(data.Rows.Select(r => r.Text).ToList());
+        using var queries = encode(prompts);
+        var similarity = F.normalize(queries.Pooled, dim: 1).matmul(F.normalize(captions.Pooled, dim: 1).t()).to_type(ScalarType.Float64).cpu();
+        var items = new List<PromptTextItem>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = similarity[i].data<double>().ToArray();
+            var nearest = Enumerable.Range(0, row.Length).MaxBy(r => row[r]);
+            items.Add(new PromptTextItem(rows[i], prompts[i], row.Count(v => v > row[rows[i]]), data.Rows[nearest].Text));
+        }
+        var n = data.Rows.Count;
+        return new PromptTextReport
+        {
+            Similarity = "cosine of the text encoder's pooled embeddings, prompt against every caption of the dataset",
+            Top1 = new HitRate(items.Count(i => i.Rank < 1), items.Count, 1.0 / n),
+            Top5 = new HitRate(items.Count(i => i.Rank < NearestImageRetrieval.K), items.Count, Math.Min(1.0, (double)NearestImageRetrieval.K / n)),
+            Items = items,
         };
     }
 

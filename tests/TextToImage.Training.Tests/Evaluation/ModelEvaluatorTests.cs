@@ -36,6 +36,7 @@ public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyMode
         Assert.Equal([false, false, true], sections.Select(r => r.SuperResolution is not null));
 
         Assert.Equal(["ddim", "dpmpp-2m"], report.Retrieval.Select(r => r.Sampler));
+        Assert.Null(report.PromptText);   // only for held-out prompts
         foreach (var r in report.Retrieval)
         {
             Assert.Equal(2, r.Steps);
@@ -60,6 +61,44 @@ public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyMode
         Assert.Equal(4, first.GetProperty("top1").GetProperty("count").GetInt32());
         Assert.True(first.TryGetProperty("top5SameEmojiAnyStyle", out _));
         Assert.True(json.RootElement.GetProperty("superResolution").GetProperty("bicubic").TryGetProperty("ssim", out _));
+    }
+
+    [Fact]
+    public void Held_out_prompts_condition_the_images_and_are_scored_against_the_rows_they_name()
+    {
+        var data = WriteFolder("16", 16);
+        var prompts = Path.Combine(_data.Path, "paraphrases.jsonl");
+        File.WriteAllLines(prompts,
+        [
+            """{"file_name": "images/flat-4.png", "text": "the third emoji, drawn flat"}""",
+            """{"file_name": "images/modern-7.png", "text": "the fourth one"}""",
+            """{"file_name": "images/flat-0.png", "text": "emoji 0, flat style"}""",
+            """{"file_name": "images/flat-2.png", "text": "left out by --count"}""",
+        ]);
+        var settings = new EvalSettings
+        {
+            ModelFolder = tiny.Folder, DataFolder = data, PromptsFile = prompts, Count = 3, Seed = 3, Samplers = SamplerRun.Parse("ddim:2"),
+        };
+        var encoded = new List<IReadOnlyList<string>>();
+        var evaluator = new ModelEvaluator(tiny.Model.Stages, p => { encoded.Add(p); return tiny.Model.TextEncoder.Encode(p); },
+            tiny.Model.Target, settings);
+
+        var report = evaluator.Run();
+
+        // The images are conditioned on the prompts (then the unconditional row), not on the rows' captions.
+        Assert.Equal(["the third emoji, drawn flat", "the fourth one", "emoji 0, flat style", ""], encoded[^1]);
+        Assert.Equal(prompts, report.Prompts);
+        var items = Assert.Single(report.Retrieval).Items;
+        Assert.Equal([4, 7, 0], items.Select(i => i.Row));
+        Assert.Equal(new long[] { 3, 4, 5 }, items.Select(i => i.Seed));
+        Assert.Equal(["emoji 2, flat style", "emoji 3, modern style", null], items.Select(i => i.RowCaption));   // only where it differs
+        Assert.Equal(3, report.Retrieval[0].Top1.Count);
+        // The text encoder alone: the verbatim caption is its own nearest caption.
+        Assert.Equal([4, 7, 0], report.PromptText!.Items.Select(i => i.Row));
+        Assert.Equal((0, "emoji 0, flat style"), (report.PromptText.Items[2].Rank, report.PromptText.Items[2].NearestCaption));
+        Assert.True(report.PromptText.Top1.Hits >= 1 && report.PromptText.Top5.Hits >= report.PromptText.Top1.Hits);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("the fourth one", json.RootElement.GetProperty("retrieval")[0].GetProperty("items")[1].GetProperty("caption").GetString());
     }
 
     [Fact]
