@@ -18,6 +18,7 @@ public sealed record EvalReport
     public required string Device { get; init; }
     public required DateTimeOffset Started { get; init; }
     public double WallSeconds { get; init; }
+
     /// <summary>With held-out prompts: the text encoder alone, before any image is made.</summary>
     public PromptTextReport? PromptText { get; init; }
 

@@ -17,9 +17,10 @@ public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
 /// <c>t2i eval</c>: text faithfulness (retrieval of the caption's own training image from a
 /// generated one, per sampler) and super-resolution quality (PSNR and SSIM against the real
 /// image, next to bicubic upsampling). Captions are a seeded shuffle of the rows, or held-out
-/// prompts that name their rows (<see cref="HeldOutPrompts"/>); image i of a run uses seed + i. Conditioning comes from the model's own text encoder, exactly as
-/// <c>t2i generate</c> conditions (and nothing is written into the data folder). The trainer
-/// measures its stage with the same code (<see cref="Training.StageMetric"/>).
+/// prompts that name their rows (<see cref="HeldOutPrompts"/>); image i of a run uses seed + i.
+/// Conditioning comes from the model's own text encoder, exactly as <c>t2i generate</c> conditions
+/// (and nothing is written into the data folder). The trainer measures its stage with the same
+/// code (<see cref="Training.StageMetric"/>).
 /// </summary>
 public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEncoder encode, ComputeTarget target, EvalSettings settings,
     Action<string>? log = null)
