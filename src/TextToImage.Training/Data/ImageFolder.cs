@@ -12,6 +12,13 @@ public enum BadRowPolicy { Skip, Fail }
 public sealed record BadRow(int Line, string? FileName, string Reason)
 {
     public override string ToString() => $"line {Line}{(FileName is null ? "" : $" ({FileName})")}: {Reason}";
+
+    /// <summary>The first 20, one indented line each, and how many more there are.</summary>
+    public static string Listing(IReadOnlyList<BadRow> bad)
+    {
+        var listed = string.Join(Environment.NewLine, bad.Take(20).Select(b => "  " + b));
+        return bad.Count > 20 ? $"{listed}{Environment.NewLine}  ... and {bad.Count - 20} more" : listed;
+    }
 }
 
 /// <summary>One usable row: the image file (absolute) and its caption.</summary>
@@ -49,24 +56,21 @@ public sealed class ImageFolder
 
         var rows = new List<ImageFolderRow>();
         var bad = new List<BadRow>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(metadata))
+        foreach (var (lineNumber, line) in NonBlankLines(metadata))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             var (row, problem) = ParseRow(root, lineNumber, line);
             if (row is not null) rows.Add(row);
             else bad.Add(problem!);
         }
         if (bad.Count > 0 && policy == BadRowPolicy.Fail)
-        {
-            var listed = string.Join(Environment.NewLine, bad.Take(20).Select(b => "  " + b));
-            var more = bad.Count > 20 ? $"{Environment.NewLine}  ... and {bad.Count - 20} more" : "";
-            throw new InvalidDataException($"{metadata}: {bad.Count} bad row(s); fix them or skip them:{Environment.NewLine}{listed}{more}");
-        }
+            throw new InvalidDataException($"{metadata}: {bad.Count} bad row(s); fix them or skip them:{Environment.NewLine}{BadRow.Listing(bad)}");
         if (rows.Count == 0) throw new InvalidDataException($"{metadata}: no usable rows.");
         return new ImageFolder(root, rows, bad);
     }
+
+    /// <summary>The lines of a JSON Lines file that are not blank, with their 1-based line numbers.</summary>
+    internal static IEnumerable<(int Line, string Text)> NonBlankLines(string path) =>
+        File.ReadLines(path).Select((text, i) => (i + 1, text)).Where(l => !string.IsNullOrWhiteSpace(l.text));
 
     /// <summary>
     /// One <c>{"file_name": ..., "text": ...}</c> line: both strings (the text trimmed), or what is wrong with it.
@@ -94,8 +98,8 @@ public sealed class ImageFolder
     static (ImageFolderRow?, BadRow?) ParseRow(string root, int line, string json)
     {
         var (fileName, text, problem) = ParseLine(json, "caption");
-        if (problem is not null || fileName is null || text is null) return (null, new BadRow(line, fileName, problem!));
-        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, fileName));
+        if (problem is not null) return (null, new BadRow(line, fileName, problem));
+        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, fileName!));
         if (!path.StartsWith(root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
             return (null, new BadRow(line, fileName, "file_name points outside the folder"));
         if (!File.Exists(path)) return (null, new BadRow(line, fileName, "file not found"));
@@ -108,7 +112,7 @@ public sealed class ImageFolder
         {
             return (null, new BadRow(line, fileName, $"cannot be decoded ({e.Message})"));
         }
-        return (new ImageFolderRow(line, fileName, path, text), null);
+        return (new ImageFolderRow(line, fileName!, path, text!), null);
     }
 
     /// <summary>

@@ -24,11 +24,8 @@ public static class HeldOutPrompts
 
         var prompts = new List<HeldOutPrompt>();
         var bad = new List<BadRow>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (lineNumber, line) in ImageFolder.NonBlankLines(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             var (fileName, text, problem) = ImageFolder.ParseLine(line, "prompt");
             if (problem is null && !rowOf.ContainsKey(fileName!))
                 problem = $"not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}";
@@ -36,8 +33,7 @@ public static class HeldOutPrompts
             else bad.Add(new BadRow(lineNumber, fileName, problem));
         }
         if (bad.Count > 0)
-            throw new InvalidDataException($"{path}: {bad.Count} bad line(s):{Environment.NewLine}"
-                                           + string.Join(Environment.NewLine, bad.Take(20).Select(b => "  " + b)));
+            throw new InvalidDataException($"{path}: {bad.Count} bad line(s):{Environment.NewLine}{BadRow.Listing(bad)}");
         return prompts.Count > 0 ? prompts : throw new InvalidDataException($"{path}: no prompts.");
     }
 }

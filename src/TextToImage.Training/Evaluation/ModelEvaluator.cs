@@ -51,10 +51,12 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         {
             var data = ImageFolder.Open(settings.DataFolder);
             var (rows, prompts) = RetrievalPrompts(data);
-            log?.Invoke(settings.PromptsFile is { } file
-                ? $"retrieval: {rows.Count} held-out prompts of {file} against {data.Rows.Count} rows in {data.Folder}"
-                : $"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
-            if (settings.PromptsFile is not null) report = report with { PromptText = PromptText(data, rows, prompts) };
+            if (settings.PromptsFile is { } file)
+            {
+                log?.Invoke($"retrieval: {rows.Count} held-out prompts of {file} against {data.Rows.Count} rows in {data.Folder}");
+                report = report with { PromptText = PromptText(data, rows, prompts) };
+            }
+            else log?.Invoke($"retrieval: {rows.Count} captions of {data.Rows.Count} rows in {data.Folder}");
             using var gallery = LoadGallery(data, stages[0].Resolution);
             foreach (var run in settings.Samplers)
             {
