@@ -98,6 +98,6 @@ public static class SampleGrid
         });
         foreach (var image in images.SelectMany(i => i)) image.Dispose();
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        grid.SaveAsPng(path);
+        AtomicFile.Write(path, stream => grid.SaveAsPng(stream));
     }
 }

@@ -36,12 +36,16 @@ public sealed class StageTrainer : IDisposable
     readonly PredictionType _objective;
     readonly Device _device;
     readonly StageMetric? _metric;
+    readonly IRunPictures _pictures;
+    readonly Action<string>? _log;
     TrainingState _state = new(0, 0, 0);
 
-    public StageTrainer(string runFolder, TrainingOptions options, ComputeTarget target, Action<string>? log = null)
+    public StageTrainer(string runFolder, TrainingOptions options, ComputeTarget target, Action<string>? log = null, IRunPictures? pictures = null)
     {
         options.Validate();
         _runFolder = runFolder;
+        _log = log;
+        _pictures = pictures ?? RunPictures.Default;
         Options = options;
         _device = target.Device;
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
@@ -108,7 +112,8 @@ public sealed class StageTrainer : IDisposable
                 if (_state.Step % Options.LogEvery == 0)
                 {
                     LossLog.Append(new LossPoint(_state.Step, _state.SamplesSeen, sinceLog.Average(), LearningRateAt(_state.Step - 1), _state.TrainSeconds, rate));
-                    LossCurvePlot.Write(Path.Combine(_runFolder, "loss.png"), LossLog.Points);
+                    var lossPlot = Path.Combine(_runFolder, "loss.png");
+                    TryDraw(lossPlot, () => _pictures.WriteLossCurve(lossPlot, LossLog.Points));
                     sinceLog.Clear();
                     logSamples = 0;
                     logClock.Restart();
@@ -119,8 +124,8 @@ public sealed class StageTrainer : IDisposable
                 logClock.Stop();
                 if (_state.Step % Options.SampleEvery == 0)
                 {
-                    var grid = WriteSamples();
-                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"samples: {grid}"));
+                    if (TryDraw(SamplesPath(), () => WriteSamples()))
+                        progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"samples: {SamplesPath()}"));
                 }
                 if (Options.EvalEvery is { } every && _state.Step % every == 0)
                 {
@@ -195,13 +200,33 @@ public sealed class StageTrainer : IDisposable
         Checkpoint.Save(_runFolder, _network, _ema, _optimizer, _state);
     }
 
+    /// <summary>
+    /// Draws a picture of the run; a failure (a graphics library that will not load, a full disk) is
+    /// logged and the run goes on: a picture is never worth the training behind it.
+    /// </summary>
+    bool TryDraw(string what, Action draw)
+    {
+        try
+        {
+            draw();
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log?.Invoke($"step {_state.Step}: could not draw {what} ({e.GetType().Name}: {e.Message}); training goes on");
+            return false;
+        }
+    }
+
+    string SamplesPath() => Path.Combine(_runFolder, "samples", $"step-{_state.Step:D7}.png");
+
     /// <summary>Writes a sample grid of the EMA weights; returns its path.</summary>
     public string WriteSamples()
     {
         using var finalizers = FinalizerGate.Hold();
-        var path = Path.Combine(_runFolder, "samples", $"step-{_state.Step:D7}.png");
+        var path = SamplesPath();
         using var network = _stage.NewNetwork(_ema.Average);
-        SampleGrid.Write(path, _stage, network, _objective, _data, _pixels, _text, Options);
+        _pictures.WriteSampleGrid(path, _stage, network, _objective, _data, _pixels, _text, Options);
         return path;
     }
 

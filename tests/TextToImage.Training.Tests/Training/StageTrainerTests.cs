@@ -73,6 +73,46 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_picture_that_cannot_be_drawn_is_logged_and_training_goes_on()
+    {
+        var log = new List<string>();
+        using (var trainer = new StageTrainer(_setup.Run("pictures"), _setup.Options(steps: 4) with { SampleEvery = 2 }, ComputeTarget.Cpu,
+                   log.Add, new ThrowingPictures()))
+            Assert.Equal(4, trainer.Train().Step);
+
+        var run = _setup.Run("pictures");
+        Assert.Equal(4, Checkpoint.ReadState(Checkpoint.Find(run)!).Step);        // trained to the end and saved
+        Assert.Equal(["2", "4"], File.ReadAllLines(Path.Combine(run, "loss.csv")).Skip(1).Select(l => l.Split(',')[0]));
+        Assert.Equal(2, log.Count(l => l.Contains("loss.png") && l.Contains("libSkiaSharp is incompatible") && l.Contains("training goes on")));
+        Assert.Equal(2, log.Count(l => l.Contains("step-000000") && l.Contains("training goes on")));
+        Assert.False(File.Exists(Path.Combine(run, "loss.png")));
+    }
+
+    sealed class ThrowingPictures : IRunPictures
+    {
+        public void WriteLossCurve(string path, IReadOnlyList<LossPoint> points) =>
+            throw new InvalidOperationException("The version of the native libSkiaSharp is incompatible");
+
+        public void WriteSampleGrid(string path, StageDefinition stage, Diffusion.Networks.UNet2DConditionModel network,
+            Diffusion.Schedules.PredictionType objective, TextToImage.Training.Data.ImageFolder data, Tensor pixels, TextEmbeddingCache text, TrainingOptions options) =>
+            throw new IOException("No space left on device");
+    }
+
+    [Fact]
+    public void The_loss_curve_is_a_picture_of_the_logged_points()
+    {
+        var path = Path.Combine(_setup.Run("plot"), "loss.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        LossCurvePlot.Write(path, [new LossPoint(10, 40, 1.0, 1e-4, 1, 1), new LossPoint(20, 80, 0.1, 1e-4, 2, 1)]);
+        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(path);
+        Assert.Equal((800, 400), (image.Width, image.Height));
+        // The smoothed curve starts at the first point (top left of the plot area) and falls to the right.
+        Assert.Equal(new SixLabors.ImageSharp.PixelFormats.Rgb24(20, 60, 160), image[50, 50]);
+        Assert.Equal(new SixLabors.ImageSharp.PixelFormats.Rgb24(150, 180, 230), image[750, 350]);
+        Assert.Equal(new SixLabors.ImageSharp.PixelFormats.Rgb24(255, 255, 255), image[400, 20]);
+    }
+
+    [Fact]
     public void Cancelling_saves_the_step_reached_and_the_log_forgets_steps_after_the_checkpoint()
     {
         using var stop = new CancellationTokenSource();
