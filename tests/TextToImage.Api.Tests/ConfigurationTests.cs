@@ -34,6 +34,11 @@ public sealed class ConfigurationTests
 
         using var anonymous = host.Client();
         Assert.Equal(HttpStatusCode.OK, (await anonymous.Http.GetAsync("/healthz")).StatusCode);
+
+        // The document offers the Authorize button (a security scheme and requirement) because keys are needed here.
+        var document = (await bearer.Get("/swagger/v1/swagger.json")).Body!;
+        Assert.NotNull(document["components"]!["securitySchemes"]!["ApiKey"]);
+        Assert.NotNull(document["security"]);
     }
 
     [Fact]
@@ -182,9 +187,22 @@ public sealed class ConfigurationTests
         Assert.Equal("a red apple, flat style", prompt["example"]!.GetValue<string>());
         Assert.Contains("unconditional", prompt["description"]!.GetValue<string>());
         Assert.NotNull(schemas["GenerationResource"]!["properties"]!["queuePosition"]!["description"]);
-        Assert.NotNull(document["components"]!["securitySchemes"]!["ApiKey"]);
+        // No keys configured: no lock icons, no Authorize button.
+        Assert.Null(document["components"]!["securitySchemes"]);
+        Assert.Null(document["security"]);
 
         var ui = await api.Http.GetStringAsync("/swagger/index.html");
         Assert.Contains("swagger-ui", ui);
+    }
+
+    [Fact]
+    public async Task The_root_redirects_to_the_swagger_ui()
+    {
+        using var host = new ApiHost();
+        using var api = host.Client();
+        using var plain = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
+        using var root = await plain.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal("/swagger", root.Headers.Location!.OriginalString);
     }
 }

@@ -88,6 +88,9 @@ public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelpe
 
         Assert.Equal(1.0, done["request"]!["strength"]!.GetValue<double>());
         Assert.NotNull(done["inputs"]!["mask"]);
+        var metadata = PngOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(done["images"]![0]!["url"]!.GetValue<string>())))!;
+        Assert.Equal(("edit", "1", "inpainting", "2", "1"),
+            (metadata.Extra!["kind"], metadata.Extra["strength"], metadata.Extra["mask"], metadata.Extra["jump_length"], metadata.Extra["jump_count"]));
         using var storedInput = await Download(done["inputs"]!["image"]!.GetValue<string>());
         using var storedMask = Image.Load<L8>(await api.Http.GetByteArrayAsync(done["inputs"]!["mask"]!.GetValue<string>()));
         Assert.Equal((90, 70), (storedMask.Width, storedMask.Height));
@@ -117,6 +120,14 @@ public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelpe
         Assert.Equal(100, done["request"]!["noiseLevel"]!.GetValue<int>());
         var url = done["images"]![0]!["url"]!.GetValue<string>();
         using (var image = await Download(url)) Assert.Equal((resolutions[^1], resolutions[^1]), (image.Width, image.Height));
+        // The PNG says what ran: the super-resolution stages at the asked noise level, no base stage.
+        var metadata = PngOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(url)))!;
+        Assert.Equal("upscale", metadata.Extra!["kind"]);
+        Assert.Equal("100", metadata.Extra["noise_level"]);
+        Assert.False(metadata.Extra.ContainsKey("stage_0"));
+        Assert.EndsWith("noise level 100", metadata.Extra["stage_1"]);
+        Assert.Equal(done["request"]!["steps"]!.GetValue<int>(), metadata.Steps);
+        Assert.Equal(done["request"]!["sampler"]!.GetValue<string>(), metadata.Sampler);
 
         var again = await Succeeded("/v1/upscales", Uploads.Form([("image", jpeg, "small.jpg")], new { seed = 8, noiseLevel = 100 }));
         Assert.Equal(await api.Http.GetByteArrayAsync(url), await api.Http.GetByteArrayAsync(again["images"]![0]!["url"]!.GetValue<string>()));

@@ -16,6 +16,8 @@ static class ImagesEndpoints
         v1.MapGet("/images/{**key}", Get).WithTags("Images").WithName("GetImage").WithSummary("Download an image")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
             .Produces(StatusCodes.Status302Found).ProducesProblem(StatusCodes.Status404NotFound);
+        // HEAD answers as GET without the body (a cache or a client checking a download); one operation in the document.
+        v1.MapMethods("/images/{**key}", [HttpMethods.Head], Get).ExcludeFromDescription();
         return v1;
     }
 
@@ -36,6 +38,14 @@ static class ImagesEndpoints
         }
         if (storage.Value.RedirectToSignedUrls && blobs.SignedUrl(blobKey, storage.Value.SignedUrlLifetime) is { } signed)
             return TypedResults.Redirect(signed.ToString());
+        if (HttpMethods.IsHead(http.Request.Method))
+        {
+            http.Response.ContentType = properties.ContentType;
+            http.Response.ContentLength = properties.Length;
+            http.Response.Headers.ETag = properties.ETag;
+            http.Response.GetTypedHeaders().LastModified = properties.LastModified;
+            return TypedResults.StatusCode(StatusCodes.Status200OK);
+        }
         var stream = await blobs.OpenReadAsync(blobKey, cancellation);
         return stream is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.")

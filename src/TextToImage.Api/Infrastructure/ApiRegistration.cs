@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Dashboard;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using TextToImage.Api.Endpoints;
 using TextToImage.Service.Hosting;
@@ -64,8 +65,16 @@ static class ApiRegistration
         v1.MapImageJobsApi();
         v1.MapImagesApi();
         v1.MapModelsApi();
+        // The root of the service is its reference: someone who opens the address lands on the Swagger UI.
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthReports.WriteJson }).WithTags("Health");
+        app.MapHealthChecks("/readyz", new()
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResponseWriter = HealthReports.WriteJson,
+            // Not ready while degraded (the model still loading): a load balancer waits for Healthy.
+            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable },
+        }).WithTags("Health");
         return app;
     }
 

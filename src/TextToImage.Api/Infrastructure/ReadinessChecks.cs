@@ -36,9 +36,10 @@ sealed class ModelCheck(ModelCatalog catalog, CascadeEngine engine, IOptions<Job
         if (name is null || catalog.Find(name) is null)
             return Task.FromResult(HealthCheckResult.Unhealthy(name is null ? "No model is configured." : $"The default model '{name}' was not found."));
         if (jobs.Value.InProcessWorker && !engine.IsLoaded(name))
-            return Task.FromResult(HealthCheckResult.Unhealthy(engine.LoadFailure(name) is { } reason
-                ? $"The default model '{name}' does not load: {reason}"
-                : $"The default model '{name}' is still loading."));
+            // Loading is expected at start: Degraded (still a 503 on /readyz) keeps it out of the error log.
+            return Task.FromResult(engine.LoadFailure(name) is { } reason
+                ? HealthCheckResult.Unhealthy($"The default model '{name}' does not load: {reason}")
+                : HealthCheckResult.Degraded($"The default model '{name}' is still loading."));
         return Task.FromResult(HealthCheckResult.Healthy($"Default model: {name}."));
     }
 }

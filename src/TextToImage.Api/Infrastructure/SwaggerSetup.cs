@@ -1,4 +1,5 @@
 using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace TextToImage.Api.Infrastructure;
 
@@ -19,13 +20,17 @@ static class SwaggerSetup
                 var xml = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
                 if (File.Exists(xml)) swagger.IncludeXmlComments(xml, includeControllerXmlComments: true);
             }
+        }).AddOptions<SwaggerGenOptions>().Configure<ApiKeys>((swagger, keys) =>
+        {
+            // Lock icons and the Authorize button only where a key is asked for: on an open service they would mislead.
+            if (!keys.Required) return;
             swagger.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = ApiKeys.HeaderName,
-                Description = "Needed only when the service is configured with API keys (Api:ApiKeys).",
+                Description = "This service is configured with API keys (Api:ApiKeys): send one in this header or as 'Authorization: Bearer <key>'.",
             });
             swagger.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
-        });
+        }).Services;
 }

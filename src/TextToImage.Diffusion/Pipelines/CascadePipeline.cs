@@ -52,6 +52,7 @@ public sealed class CascadePipeline(CascadeModel model)
         using var noise = new PerSampleNoise(Enumerable.Range(0, request.NumImages).Select(i => new Generator((ulong)(request.Seed + i))).ToList());
 
         var results = new List<StageResult>();
+        var ran = new List<StageRun>();
         var previous = lowResolution?.to(Model.Target.Device).expand(request.NumImages, -1, -1, -1);
         try
         {
@@ -67,7 +68,8 @@ public sealed class CascadePipeline(CascadeModel model)
                 var images = sampler.Sample(request.NumImages, text, previous, guide, (step, total) =>
                     progress?.Invoke(new GenerationProgress(s - firstStage, stage.Name, stageCount - firstStage, step, total)), cancellation);
                 previous = images.MoveToOuterDisposeScope();
-                var result = new StageResult(s, stage.Name, images.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed);
+                ran.Add(new StageRun(s, stage, settings[s]));
+                var result = new StageResult(s, stage.Name, images.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed, ran.ToList());
                 results.Add(result);
                 stageCompleted?.Invoke(result);
             }

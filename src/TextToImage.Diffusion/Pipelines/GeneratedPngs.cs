@@ -7,19 +7,25 @@ namespace TextToImage.Diffusion.Pipelines;
 /// <summary>Encodes a stage's images as PNGs that carry their own generation parameters.</summary>
 public static class GeneratedPngs
 {
-    /// <summary>One PNG per image of <paramref name="stage"/>; image i records seed + i.</summary>
-    public static IReadOnlyList<byte[]> Encode(StageResult stage, GenerationRequest request, CascadeModel model)
+    /// <summary>
+    /// One PNG per image of <paramref name="stage"/>; image i records seed + i. The sampler, steps and
+    /// guidance are those of the first stage that ran (the base stage, or an upscale's first
+    /// super-resolution stage), and <c>stage_N</c> entries describe every stage that ran.
+    /// <paramref name="job"/> adds what the kind of job chose (an edit's strength and mask, an upscale's noise level).
+    /// </summary>
+    public static IReadOnlyList<byte[]> Encode(StageResult stage, GenerationRequest request, CascadeModel model,
+        IReadOnlyDictionary<string, string>? job = null)
     {
-        var settings = Enumerable.Range(0, stage.StageIndex + 1).Select(i => StageSettings.Resolve(model.Stages[i], request.OptionsFor(i))).ToList();
-        var baseSettings = settings[0];
-        var summary = StageSummary(model, settings);
+        var first = stage.Ran[0].Settings;
+        var extra = StageSummary(stage.Ran);
+        foreach (var (key, value) in job ?? new Dictionary<string, string>()) extra[key] = value;
         var images = ImageTensors.ToImages(stage.Images);
         try
         {
             return images.Select((image, i) => PngOutput.Encode(image, new GenerationMetadata(
-                request.Prompt, request.NegativePrompt, request.Seed + i, baseSettings.Steps,
-                SchedulerFactory.SamplerName(baseSettings.Sampler), baseSettings.GuidanceScale, model.Name,
-                image.Width, image.Height, summary))).ToList();
+                request.Prompt, request.NegativePrompt, request.Seed + i, first.Steps,
+                SchedulerFactory.SamplerName(first.Sampler), first.GuidanceScale, model.Name,
+                image.Width, image.Height, extra))).ToList();
         }
         finally
         {
@@ -28,13 +34,13 @@ public static class GeneratedPngs
     }
 
     /// <summary>Every stage's effective settings, so the super-resolution choices are on record too.</summary>
-    static IReadOnlyDictionary<string, string> StageSummary(CascadeModel model, IReadOnlyList<StageSettings> settings) =>
-        settings.Select((s, i) => (Key: $"stage_{i}", Stage: model.Stages[i], Settings: s)).ToDictionary(e => e.Key, e =>
+    static Dictionary<string, string> StageSummary(IReadOnlyList<StageRun> ran) =>
+        ran.ToDictionary(run => $"stage_{run.StageIndex}", run =>
         {
             var text = FormattableString.Invariant(
-                $"{e.Stage.Name}: {SchedulerFactory.SamplerName(e.Settings.Sampler)}, {e.Settings.Steps} steps, guidance {e.Settings.GuidanceScale}");
-            return e.Stage.Kind == StageKind.SuperResolution
-                ? text + string.Create(CultureInfo.InvariantCulture, $", noise level {e.Settings.NoiseLevel}")
+                $"{run.Stage.Name}: {SchedulerFactory.SamplerName(run.Settings.Sampler)}, {run.Settings.Steps} steps, guidance {run.Settings.GuidanceScale}");
+            return run.Stage.Kind == StageKind.SuperResolution
+                ? text + string.Create(CultureInfo.InvariantCulture, $", noise level {run.Settings.NoiseLevel}")
                 : text;
         });
 }

@@ -17,13 +17,13 @@ public sealed record GenerationParameters
     /// <summary>Seed of image 0; image i uses seed + i.</summary>
     public required long Seed { get; init; }
 
-    /// <summary>Classifier-free guidance scale of the base stage.</summary>
+    /// <summary>Classifier-free guidance scale of the base stage (an upscale's: of its first super-resolution stage).</summary>
     public required double GuidanceScale { get; init; }
 
-    /// <summary>Sampler steps of the base stage; super-resolution stages use their model defaults.</summary>
+    /// <summary>Sampler steps of the base stage (an upscale's: of its first super-resolution stage); other stages use their model defaults.</summary>
     public required int Steps { get; init; }
 
-    /// <summary>Base-stage sampler: ddpm, ddim or dpmpp-2m.</summary>
+    /// <summary>Base-stage sampler (an upscale's: its first super-resolution stage's): ddpm, ddim or dpmpp-2m.</summary>
     public required string Sampler { get; init; }
 
     /// <summary>Output size in pixels: the cascade runs up to the stage of this resolution.</summary>
@@ -47,7 +47,7 @@ public sealed record GenerationParameters
     /// <summary>Inpainting: RePaint resampling, jumps back per jump point (0 = off).</summary>
     public int? JumpCount { get; init; }
 
-    /// <summary>Upscales: the noise-augmentation level of every super-resolution stage; null keeps the model's.</summary>
+    /// <summary>Upscales: the noise-augmentation level of every super-resolution stage (the first one's default when none was asked for).</summary>
     public int? NoiseLevel { get; init; }
 }
 

@@ -49,16 +49,18 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                 Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
             };
             var stages = new List<StagePngs>();
+            IReadOnlyDictionary<string, string>? jobMetadata = null;
             void OnProgress(GenerationProgress p) => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps));
             void OnStage(StageResult stage)
             {
-                var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model), stage.Elapsed);
+                var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model, jobMetadata), stage.Elapsed);
                 stages.Add(pngs);
                 stageCompleted(pngs);
             }
             try
             {
                 using var pictures = JobPictures.Decode(parameters, inputs);
+                jobMetadata = JobMetadata(parameters, hasMask: pictures.Mask is not null);
                 using var result = parameters.Kind switch
                 {
                     JobKinds.Generation => new CascadePipeline(model).Generate(request, OnProgress, OnStage, cancellation),
@@ -71,10 +73,10 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                         JumpLength = parameters.JumpLength ?? 0,
                         JumpCount = parameters.JumpCount ?? 0,
                     }, OnProgress, OnStage, cancellation),
-                    // Steps, sampler and guidance of the request are the base stage's, which an upscale does not run.
+                    // An upscale's steps, sampler and guidance are its first super-resolution stage's (no base stage runs).
                     JobKinds.Upscale => new UpscalePipeline(model).Upscale(new UpscaleRequest
                     {
-                        Generation = request with { Stages = null },
+                        Generation = request with { Stages = [null, request.Stages![0]] },
                         Image = pictures.Image!,
                         NoiseLevel = parameters.NoiseLevel,
                     }, OnProgress, OnStage, cancellation),
@@ -87,6 +89,22 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                 throw new GenerationRejectedException(JobError.InvalidRequest, e.Message, e);
             }
         }
+    }
+
+    /// <summary>What a PNG records beyond the stages' settings: the job's kind and the choices only edits and upscales make.</summary>
+    static Dictionary<string, string> JobMetadata(GenerationParameters parameters, bool hasMask)
+    {
+        var metadata = new Dictionary<string, string> { ["kind"] = parameters.Kind };
+        string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (parameters.Kind == JobKinds.Edit)
+        {
+            metadata["strength"] = Number(parameters.Strength ?? 1);
+            metadata["mask"] = hasMask ? "inpainting" : "none";
+            metadata["jump_length"] = Number(parameters.JumpLength ?? 0);
+            metadata["jump_count"] = Number(parameters.JumpCount ?? 0);
+        }
+        if (parameters.Kind == JobKinds.Upscale && parameters.NoiseLevel is { } noise) metadata["noise_level"] = Number(noise);
+        return metadata;
     }
 
     CascadeModel Model(string name)

@@ -23,8 +23,13 @@ public sealed class ModelCatalog
             try
             {
                 var info = Read(folder);
-                if (!models.TryAdd(info.Name, info))
-                    log.LogWarning("Model '{Name}' in {Folder} is ignored: a model of that name was found first in {Other}.", info.Name, folder, models[info.Name].Folder);
+                if (models.TryAdd(info.Name, info)) continue;
+                var first = models[info.Name].Folder;
+                // The bundled model is both in the content root and copied beside the binary: one model, nothing to warn of.
+                if (ModelFolderComparison.Same(first, folder))
+                    log.LogDebug("Model '{Name}' in {Folder} is the same as in {Other}.", info.Name, folder, first);
+                else
+                    log.LogWarning("Model '{Name}' in {Folder} is ignored: another model of that name was found first in {Other}.", info.Name, folder, first);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or ArgumentException or NotSupportedException or UnauthorizedAccessException)
             {

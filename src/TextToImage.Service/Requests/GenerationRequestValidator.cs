@@ -124,6 +124,16 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             }
         }
         if (parameters is null || errors.Count > 0) return null;
-        return parameters with { Kind = JobKinds.Upscale, NoiseLevel = request.NoiseLevel };
+        // The record says what runs: no base stage does, so steps, sampler and guidance are the first
+        // super-resolution stage's, and the noise level is resolved like every other default.
+        var firstSuperResolution = catalog.Find(parameters.Model)!.Stages[1].Defaults;
+        return parameters with
+        {
+            Kind = JobKinds.Upscale,
+            NoiseLevel = request.NoiseLevel ?? firstSuperResolution.NoiseLevel,
+            Steps = firstSuperResolution.Steps,
+            Sampler = SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(firstSuperResolution.Sampler)),
+            GuidanceScale = firstSuperResolution.GuidanceScale,
+        };
     }
 }

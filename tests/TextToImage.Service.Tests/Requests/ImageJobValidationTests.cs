@@ -1,3 +1,5 @@
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.Samplers;
 using Microsoft.Extensions.Logging.Abstractions;
 using TextToImage.Service.Jobs;
 using TextToImage.Service.Models;
@@ -38,5 +40,15 @@ public sealed class ImageJobValidationTests(TinyModelFixture model) : IClassFixt
 
         Assert.Null(Validator().ValidateUpscale(new CreateUpscaleRequest { Resolution = 16, NoiseLevel = 5000 }, out errors));
         Assert.Equal(["noiseLevel", "resolution"], errors.Keys.Order());
+    }
+
+    [Fact]
+    public void An_upscale_records_what_runs_its_first_super_resolution_stage_s_settings_and_noise_level()
+    {
+        var parameters = Validator().ValidateUpscale(new CreateUpscaleRequest(), out _)!;
+        var superResolution = ModelIndex.Load(model.ModelFolder).Stages[1].Defaults;
+        Assert.Equal((superResolution.Steps, superResolution.GuidanceScale, superResolution.NoiseLevel),
+            (parameters.Steps, parameters.GuidanceScale, parameters.NoiseLevel));
+        Assert.Equal(SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(superResolution.Sampler)), parameters.Sampler);
     }
 }

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using TextToImage.Diffusion.Pipelines;
+using TextToImage.Service.Models;
+using TextToImage.Service.Tests.Support;
+
+namespace TextToImage.Service.Tests.Requests;
+
+public sealed class ModelCatalogTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
+{
+    [Fact]
+    public void A_second_copy_of_the_same_model_is_not_warned_of_and_another_model_of_that_name_is()
+    {
+        using var folders = new TempFolder();
+        Copy(model.ModelFolder, folders["copy/tiny"]);
+        Copy(model.ModelFolder, folders["changed/tiny"]);
+        var index = Path.Combine(folders["changed/tiny"], ModelIndex.FileName);
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"description\"", "\"description\" ", StringComparison.Ordinal) + " ");
+
+        var same = new ListLogger();
+        var catalog = new ModelCatalog([model.Folder["models"], folders["copy"]], null, same);
+        Assert.Equal(model.ModelFolder, catalog.Find(catalog.DefaultName)!.Folder);
+        Assert.DoesNotContain(same.Entries, e => e.Level >= LogLevel.Warning);
+
+        var different = new ListLogger();
+        new ModelCatalog([model.Folder["models"], folders["changed"]], null, different);
+        var warning = Assert.Single(different.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("is ignored", warning.Message);
+        Assert.Contains(folders["changed/tiny"], warning.Message);
+    }
+
+    static void Copy(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    sealed class ListLogger : ILogger<ModelCatalog>
+    {
+        public List<(LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, formatter(state, exception)));
+    }
+}
