@@ -16,30 +16,13 @@ fail() { echo "deploy/browser.sh: $*" >&2; exit 1; }
 
 # --- chromium ---------------------------------------------------------------------------------
 if [ ! -x "$CHROMIUM" ]; then
-    command -v apt-get >/dev/null || fail "$CHROMIUM is missing and apt-get is not available: install Debian's 'chromium' package by hand."
-    if [ "$(id -u)" -eq 0 ]; then
-        sudo=()
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        sudo=(sudo -n)
-    else
-        fail "$CHROMIUM is missing; installing it needs root (run as root, or give this user password-less sudo): apt-get install -y chromium"
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    echo "Installing Debian's chromium (apt-get install -y chromium)..."
-    if ! "${sudo[@]}" apt-get install -y -q chromium >/tmp/browser-sh-apt.log 2>&1; then
-        echo "apt-get install failed; running apt-get update and trying again..."
-        "${sudo[@]}" apt-get update -q >>/tmp/browser-sh-apt.log 2>&1 \
-            || { tail -n 20 /tmp/browser-sh-apt.log >&2; fail "apt-get update failed (log above, full log: /tmp/browser-sh-apt.log)."; }
-        "${sudo[@]}" apt-get install -y -q chromium >>/tmp/browser-sh-apt.log 2>&1 \
-            || { tail -n 20 /tmp/browser-sh-apt.log >&2; fail "apt-get install -y chromium failed (log above, full log: /tmp/browser-sh-apt.log)."; }
-    fi
+    "$root/deploy/apt-install.sh" chromium || exit 1
     [ -x "$CHROMIUM" ] || fail "apt-get installed chromium but $CHROMIUM is still missing."
 fi
 chromium_version="$("$CHROMIUM" --version 2>/dev/null)" || fail "$CHROMIUM is installed but '$CHROMIUM --version' fails."
 
 # --- playwright-core --------------------------------------------------------------------------
-command -v node >/dev/null || fail "Node.js is required (node on PATH) to drive the browser; install Debian's nodejs or Node.js 18+."
-command -v npm >/dev/null || fail "npm is required (npm on PATH) to install playwright-core."
+command -v node >/dev/null && command -v npm >/dev/null || "$root/deploy/apt-install.sh" nodejs npm || exit 1
 installed="$(node -p "require('$prefix/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
 if [ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]; then
     echo "Installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $prefix..."

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, then runs every test of the solution.
+# Needs the .NET 10 SDK. Node.js and npm (Azurite, playwright-core) and Debian's chromium are
+# installed with apt-get when missing, which needs root or password-less sudo (deploy/apt-install.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+{ command -v node >/dev/null && command -v npm >/dev/null; } || deploy/apt-install.sh nodejs npm || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Locked restore: exactly the versions in the packages.lock.json files, or a loud failure.
+dotnet restore Api.sln --locked-mode || { echo "Restore failed: see above (the lock files fix every package version; see README, Packages)." >&2; exit 1; }
 log=$(mktemp)
-dotnet test Api.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log"
+start=$SECONDS
+dotnet test Api.sln -c Release --no-restore --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
+# Time per test project (each runs in its own process; projects run side by side).
+awk '/^Test run for /{n=split($4,p,"/"); project=p[n]} /^ Total time:/{print "  " project ":" substr($0, 13)}' "$log"
+echo "dotnet test: $((SECONDS - start)) s"
 # One closing line for CI, summed over the test projects.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

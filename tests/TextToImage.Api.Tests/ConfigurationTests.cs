@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using TextToImage.Api.Tests.Support;
-using TextToImage.Service.Tests.Infrastructure;
 
 namespace TextToImage.Api.Tests;
 
@@ -204,5 +203,25 @@ public sealed class ConfigurationTests
         using var root = await plain.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
         Assert.Equal("/swagger", root.Headers.Location!.OriginalString);
+    }
+}
+
+public sealed class ReadinessCheckTests
+{
+    [Fact]
+    public async Task A_model_still_loading_is_degraded_not_unhealthy()
+    {
+        var catalog = new TextToImage.Service.Models.ModelCatalog([TinyModel.Folder], null,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TextToImage.Service.Models.ModelCatalog>.Instance);
+        using var engine = new TextToImage.Service.Models.CascadeEngine(catalog,
+            Microsoft.Extensions.Options.Options.Create(new TextToImage.Service.Hosting.ModelsOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TextToImage.Service.Models.CascadeEngine>.Instance);
+        var check = new TextToImage.Api.Infrastructure.ModelCheck(catalog, engine,
+            Microsoft.Extensions.Options.Options.Create(new TextToImage.Service.Hosting.JobsOptions { InProcessWorker = true }));
+
+        var result = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), CancellationToken.None);
+        // Degraded: /readyz answers 503 (ResultStatusCodes), and the health-check log, filtered to errors, stays quiet.
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, result.Status);
+        Assert.Contains("still loading", result.Description);
     }
 }

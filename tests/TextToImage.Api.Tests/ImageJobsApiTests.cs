@@ -6,7 +6,6 @@ using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Api.Tests.Support;
-using TextToImage.Service.Tests.Infrastructure;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
 using Xunit.Abstractions;

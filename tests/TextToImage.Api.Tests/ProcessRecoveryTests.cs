@@ -3,7 +3,6 @@ using SixLabors.ImageSharp;
 using TextToImage.Api.Tests.Support;
 using Xunit.Abstractions;
 
-using TextToImage.Service.Tests.Infrastructure;
 
 namespace TextToImage.Api.Tests;
 

@@ -5,7 +5,7 @@ namespace TextToImage.Diffusion.Native;
 
 /// <summary>
 /// Loads libtorch once, and turns a failure into a message that says what to do. On Debian 12
-/// TorchSharp's native library only loads as the build adapts it (Native/build/LibTorchCompat.cs);
+/// TorchSharp's native library only loads as the build adapts it (build/LibTorchCompat.cs);
 /// a build made elsewhere and copied over lacks that adaptation, and the loader's own reason
 /// (a missing GLIBCXX version) is reported with the remedy.
 /// </summary>

@@ -3,7 +3,6 @@ using System.Text.Json;
 using TextToImage.Api.Tests.Support;
 using Xunit.Abstractions;
 
-using TextToImage.Service.Tests.Infrastructure;
 
 namespace TextToImage.Api.Tests.Browser;
 

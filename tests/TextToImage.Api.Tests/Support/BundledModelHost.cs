@@ -1,4 +1,3 @@
-using TextToImage.Service.Tests.Infrastructure;
 
 namespace TextToImage.Api.Tests.Support;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-using TextToImage.Service.Tests.Infrastructure;
 
 namespace TextToImage.Api.Tests.Support;
 

@@ -172,7 +172,7 @@ public sealed class SafetensorsCorruptionTests : IDisposable
     [Fact]
     public void ReadMetadata_validates_the_header_too()
     {
-        var path = _dir.File("bad.safetensors");
+        var path = _dir["bad.safetensors"];
         File.WriteAllBytes(path, Build("""{"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}""", new byte[1]));
 
         var error = Assert.Throws<InvalidDataException>(() => Safetensors.ReadMetadata(path));
@@ -186,7 +186,7 @@ public sealed class SafetensorsCorruptionTests : IDisposable
         var data = new byte[8];
         BinaryPrimitives.WriteSingleLittleEndian(data, 1.5f);
         BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4), -2f);
-        var path = _dir.File("good.safetensors");
+        var path = _dir["good.safetensors"];
         File.WriteAllBytes(path, Build("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", data));
 
         var w = Safetensors.Load(path)["w"];
@@ -195,7 +195,7 @@ public sealed class SafetensorsCorruptionTests : IDisposable
 
     InvalidDataException LoadFails(byte[] bytes)
     {
-        var path = _dir.File($"corrupt-{Guid.NewGuid():N}.safetensors");
+        var path = _dir[$"corrupt-{Guid.NewGuid():N}.safetensors"];
         File.WriteAllBytes(path, bytes);
         var error = Assert.Throws<InvalidDataException>(() => Safetensors.Load(path));
         Assert.Contains(path, error.Message);

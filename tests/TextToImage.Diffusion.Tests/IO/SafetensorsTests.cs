@@ -25,7 +25,7 @@ public sealed class SafetensorsTests : IDisposable
     public void Floating_tensors_round_trip_exactly(ScalarType dtype)
     {
         var original = randn(3, 4, 5, generator: Seeded(1)).to_type(dtype);
-        var path = _dir.File("w.safetensors");
+        var path = _dir["w.safetensors"];
 
         Safetensors.Save(path, [new("w", original)]);
         var loaded = Safetensors.Load(path)["w"];
@@ -47,7 +47,7 @@ public sealed class SafetensorsTests : IDisposable
             ["u8"] = tensor(new byte[] { 0, 128, 255 }),
             ["bool"] = tensor(new[] { true, false, true }),
         };
-        var path = _dir.File("ints.safetensors");
+        var path = _dir["ints.safetensors"];
 
         Safetensors.Save(path, tensors);
         var loaded = Safetensors.Load(path);
@@ -67,7 +67,7 @@ public sealed class SafetensorsTests : IDisposable
     {
         var weight = randn(8, 8, generator: Seeded(2));
         var steps = arange(5, ScalarType.Int64);
-        var path = _dir.File("half.safetensors");
+        var path = _dir["half.safetensors"];
 
         Safetensors.Save(path, [new("weight", weight), new("steps", steps)], dtype);
         var loaded = Safetensors.Load(path);
@@ -84,7 +84,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Save_rejects_a_non_floating_conversion_dtype()
     {
-        var path = _dir.File("x.safetensors");
+        var path = _dir["x.safetensors"];
         Assert.Throws<ArgumentException>(() => Safetensors.Save(path, [new("w", ones(2))], ScalarType.Int32));
         Assert.False(File.Exists(path));
     }
@@ -92,7 +92,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Scalars_and_empty_tensors_round_trip()
     {
-        var path = _dir.File("edge.safetensors");
+        var path = _dir["edge.safetensors"];
         Safetensors.Save(path, [new("scalar", tensor(3.5f)), new("empty", zeros(0, 3))]);
         var loaded = Safetensors.Load(path);
 
@@ -106,7 +106,7 @@ public sealed class SafetensorsTests : IDisposable
     {
         // 12 MiB: more than the 8 MiB chunk, and not a multiple of it, so the last chunk is partial.
         var big = randn(3 * 1024 * 1024 + 5, generator: Seeded(3));
-        var path = _dir.File("big.safetensors");
+        var path = _dir["big.safetensors"];
 
         Safetensors.Save(path, [new("big", big)]);
 
@@ -118,7 +118,7 @@ public sealed class SafetensorsTests : IDisposable
     {
         var parameter = randn(4, 6, generator: Seeded(4)).requires_grad_();
         var transposed = randn(3, 5, generator: Seeded(5)).t();
-        var path = _dir.File("views.safetensors");
+        var path = _dir["views.safetensors"];
 
         Safetensors.Save(path, [new("p", parameter), new("t", transposed)]);
         var loaded = Safetensors.Load(path);
@@ -135,7 +135,7 @@ public sealed class SafetensorsTests : IDisposable
     public void Metadata_round_trips_and_is_readable_without_loading_tensors()
     {
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["note"] = "Zürich ✓ 🐱" };
-        var path = _dir.File("meta.safetensors");
+        var path = _dir["meta.safetensors"];
 
         Safetensors.Save(path, [new("w", ones(2))], metadata: metadata);
 
@@ -145,7 +145,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_file_without_metadata_reads_back_empty_metadata()
     {
-        var path = _dir.File("plain.safetensors");
+        var path = _dir["plain.safetensors"];
         Safetensors.Save(path, [new("w", ones(2))]);
         Assert.Empty(Safetensors.ReadMetadata(path));
     }
@@ -153,7 +153,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_single_tensor_file_has_the_reference_byte_layout()
     {
-        var path = _dir.File("attn.safetensors");
+        var path = _dir["attn.safetensors"];
         Safetensors.Save(path, [new("attn0", arange(6, ScalarType.Float32).reshape(1, 1, 2, 3))]);
 
         const string json = """{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}""";
@@ -171,7 +171,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void An_empty_file_with_metadata_has_the_reference_byte_layout()
     {
-        var path = _dir.File("empty.safetensors");
+        var path = _dir["empty.safetensors"];
         Safetensors.Save(path, [], metadata: new Dictionary<string, string> { ["framework"] = "pt" });
 
         var header = """{"__metadata__":{"framework":"pt"}}""" + new string(' ', 5);
@@ -183,7 +183,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Mixed_dtypes_are_ordered_by_descending_alignment_then_name()
     {
-        var path = _dir.File("mixed.safetensors");
+        var path = _dir["mixed.safetensors"];
         Safetensors.Save(path,
         [
             new("c_bytes", tensor(new byte[] { 1, 2, 3 })),
@@ -206,7 +206,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Saving_replaces_an_existing_file_and_leaves_no_temp_files()
     {
-        var path = _dir.File("model.safetensors");
+        var path = _dir["model.safetensors"];
         Safetensors.Save(path, [new("w", zeros(3))]);
         Safetensors.Save(path, [new("w", ones(3))]);
 
@@ -217,7 +217,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_failed_save_leaves_the_existing_file_untouched()
     {
-        var path = _dir.File("model.safetensors");
+        var path = _dir["model.safetensors"];
         Safetensors.Save(path, [new("w", ones(3))]);
         var before = File.ReadAllBytes(path);
 
@@ -232,7 +232,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Load_from_a_forward_only_stream_reads_every_tensor()
     {
-        var path = _dir.File("s.safetensors");
+        var path = _dir["s.safetensors"];
         Safetensors.Save(path, [new("a", arange(10, ScalarType.Float32)), new("b", arange(4, ScalarType.Int32))]);
 
         using var stream = new ForwardOnlyStream(new MemoryStream(File.ReadAllBytes(path)));
@@ -245,7 +245,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Include_loads_only_the_selected_tensors()
     {
-        var path = _dir.File("parts.safetensors");
+        var path = _dir["parts.safetensors"];
         Safetensors.Save(path,
         [
             new("unet.w", full(2, 1f)), new("vae.w", full(3, 2f)), new("unet.b", full(4, 3f)),
@@ -266,7 +266,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Load_places_tensors_on_the_requested_device()
     {
-        var path = _dir.File("d.safetensors");
+        var path = _dir["d.safetensors"];
         Safetensors.Save(path, [new("w", ones(2))]);
         var device = cuda.is_available() ? CUDA : CPU;
 

@@ -34,7 +34,7 @@ public sealed class StateDictLoaderTests : IDisposable
         source.train();
         source.call(randn(6, 3, 5, 5, generator: new Generator(9, CPU)));
         source.eval();
-        var path = _dir.File("model.safetensors");
+        var path = _dir["model.safetensors"];
         StateDictLoader.SaveFrom(source, path);
 
         var target = Model(seed: 2);
@@ -53,7 +53,7 @@ public sealed class StateDictLoaderTests : IDisposable
     public void SaveFrom_writes_parameters_and_persistent_buffers_under_state_dict_names()
     {
         var model = Model(seed: 1);
-        var path = _dir.File("model.safetensors");
+        var path = _dir["model.safetensors"];
         StateDictLoader.SaveFrom(model, path, metadata: new Dictionary<string, string> { ["arch"] = "toy" });
 
         var saved = Safetensors.Load(path);
@@ -66,7 +66,7 @@ public sealed class StateDictLoaderTests : IDisposable
     public void Half_precision_weights_are_converted_to_the_module_dtype()
     {
         var source = Model(seed: 1);
-        var path = _dir.File("half.safetensors");
+        var path = _dir["half.safetensors"];
         StateDictLoader.SaveFrom(source, path, ScalarType.Float16);
 
         var target = Model(seed: 2);

@@ -9,7 +9,7 @@ namespace TextToImage.Diffusion.Tests.Networks;
 /// Numerical parity with diffusers' own <c>UNet2DConditionModel</c>, against a golden fixture in
 /// Networks/Fixtures/diffusers-tiny-if/ (copied beside the tests by the test csproj).
 ///
-/// How the fixture was made (the generating script lives outside this repository):
+/// How the fixture was made (Networks/Fixtures/make_diffusers_tiny_if.py remakes it; see the README there):
 /// <list type="bullet">
 /// <item>diffusers v0.30.3, commit c9ff360966327ace3faad3807dc871a4e5447501, its unmodified
 ///   <c>diffusers.models.unets.unet_2d_condition.UNet2DConditionModel</c>, imported from the source tree

@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace TextToImage.Diffusion.Tests.Pipelines;
 
-/// <summary>The samplers on the bundled fluent-emoji cascade (copied beside the tests by the CLI reference).</summary>
+/// <summary>The samplers on the bundled fluent-emoji cascade (copied beside the tests by the test csproj).</summary>
 public sealed class BundledModelSamplerTests
 {
     static readonly string BundledFolder = Path.Combine(AppContext.BaseDirectory, "models", "fluent-emoji");

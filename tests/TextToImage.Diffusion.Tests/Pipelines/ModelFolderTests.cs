@@ -11,12 +11,12 @@ public sealed class ModelFolderTests
     public void A_saved_random_cascade_loads_with_identical_weights()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.File("a"), "tiny", seed: 3);
-        RandomCascade.Create(temp.File("b"), "tiny", seed: 3);
-        RandomCascade.Create(temp.File("c"), "tiny", seed: 4);
-        using var a = ModelFolder.Load(temp.File("a"), ComputeTarget.Cpu);
-        using var b = ModelFolder.Load(temp.File("b"), ComputeTarget.Cpu);
-        using var c = ModelFolder.Load(temp.File("c"), ComputeTarget.Cpu);
+        RandomCascade.Create(temp["a"], "tiny", seed: 3);
+        RandomCascade.Create(temp["b"], "tiny", seed: 3);
+        RandomCascade.Create(temp["c"], "tiny", seed: 4);
+        using var a = ModelFolder.Load(temp["a"], ComputeTarget.Cpu);
+        using var b = ModelFolder.Load(temp["b"], ComputeTarget.Cpu);
+        using var c = ModelFolder.Load(temp["c"], ComputeTarget.Cpu);
 
         Assert.Equal("random-tiny", a.Name);
         Assert.Equal([StageKind.Base, StageKind.SuperResolution, StageKind.SuperResolution], a.Stages.Select(s => s.Kind));
@@ -89,7 +89,7 @@ public sealed class ModelFolderTests
         var broken = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
         Assert.Contains(ModelIndex.FileName, broken.Message);
 
-        Assert.Throws<DirectoryNotFoundException>(() => ModelFolder.Load(temp.File("nowhere"), ComputeTarget.Cpu));
+        Assert.Throws<DirectoryNotFoundException>(() => ModelFolder.Load(temp["nowhere"], ComputeTarget.Cpu));
     }
 
     [Fact]

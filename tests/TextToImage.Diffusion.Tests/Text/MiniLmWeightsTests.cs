@@ -51,7 +51,7 @@ public sealed class MiniLmWeightsTests(MiniLmFixture fixture) : IClassFixture<Mi
     public void A_foreign_weight_cache_fails_naming_the_missing_weights()
     {
         using var folder = new TempFolder();
-        Safetensors.Save(folder.File(MiniLmWeights.FileName), [new("unrelated", TorchSharp.torch.zeros(2))]);
+        Safetensors.Save(folder[MiniLmWeights.FileName], [new("unrelated", TorchSharp.torch.zeros(2))]);
         var error = Assert.Throws<InvalidDataException>(() => new MiniLmTextEncoder(folder.Path, ComputeTarget.Cpu));
         Assert.Contains("missing", error.Message);
         Assert.Contains("embeddings.word_embeddings.weight", error.Message);

@@ -1,6 +1,4 @@
 using TextToImage.Service.Blobs;
-using TextToImage.Service.Tests.Infrastructure;
-using TextToImage.Service.Tests.Support;
 
 namespace TextToImage.Service.Tests.Blobs;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Service.Models;
 using TextToImage.Service.Requests;
-using TextToImage.Service.Tests.Support;
 
 namespace TextToImage.Service.Tests.Requests;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Service.Models;
-using TextToImage.Service.Tests.Support;
 
 namespace TextToImage.Service.Tests.Requests;
 

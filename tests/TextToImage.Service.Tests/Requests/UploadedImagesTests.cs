@@ -1,4 +1,3 @@
-using TextToImage.Service.Tests.Infrastructure;
 using System.Diagnostics;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;

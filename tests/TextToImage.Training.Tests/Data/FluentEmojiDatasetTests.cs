@@ -27,7 +27,7 @@ public sealed class FluentEmojiDatasetTests
     public void Writes_one_image_folder_per_size_with_the_same_rows_on_white()
     {
         using var temp = new TempFolder();
-        var package = temp.Sub("package");
+        var package = temp["package"];
         foreach (var style in new[] { "flat", "modern" })
         {
             Directory.CreateDirectory(Path.Combine(package, "icons", style));
@@ -36,11 +36,11 @@ public sealed class FluentEmojiDatasetTests
             File.WriteAllText(Path.Combine(package, "icons", style, "hand-dark.svg"), BlueSquare);
         }
 
-        var count = FluentEmojiDataset.Write(package, temp.Sub("out"), [16, 64], new FluentEmojiSelection { SkinTones = false });
+        var count = FluentEmojiDataset.Write(package, temp["out"], [16, 64], new FluentEmojiSelection { SkinTones = false });
 
         Assert.Equal(4, count);                                   // 2 styles x (red circle, default hand); the dark hand is left out
-        var small = ImageFolder.Open(temp.Sub("out/16"));
-        var large = ImageFolder.Open(temp.Sub("out/64"));
+        var small = ImageFolder.Open(temp["out/16"]);
+        var large = ImageFolder.Open(temp["out/64"]);
         Assert.Equal(small.Rows.Select(r => (r.FileName, r.Text)), large.Rows.Select(r => (r.FileName, r.Text)));
         Assert.Equal(["hand, flat style", "red circle, flat style", "hand, modern style", "red circle, modern style"], small.Rows.Select(r => r.Text));
 

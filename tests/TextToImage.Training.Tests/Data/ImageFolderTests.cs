@@ -10,9 +10,9 @@ public sealed class ImageFolderTests
     public void Bad_rows_are_reported_with_their_line_and_skipped_or_fail_the_run()
     {
         using var folder = new TempFolder();
-        WritePng(folder.Sub("good.png"), new Rgba32(255, 0, 0, 255));
-        File.WriteAllText(folder.Sub("broken.png"), "not a png");
-        File.WriteAllLines(folder.Sub(ImageFolder.MetadataFile),
+        WritePng(folder["good.png"], new Rgba32(255, 0, 0, 255));
+        File.WriteAllText(folder["broken.png"], "not a png");
+        File.WriteAllLines(folder[ImageFolder.MetadataFile],
         [
             """{"file_name": "good.png", "text": "a red square"}""",
             """{"file_name": "missing.png", "text": "gone"}""",
@@ -41,7 +41,7 @@ public sealed class ImageFolderTests
     {
         using var folder = new TempFolder();
         Assert.Contains("no metadata.jsonl", Assert.Throws<FileNotFoundException>(() => ImageFolder.Open(folder.Path)).Message);
-        File.WriteAllText(folder.Sub(ImageFolder.MetadataFile), """{"file_name": "x.png", "text": "x"}""");
+        File.WriteAllText(folder[ImageFolder.MetadataFile], """{"file_name": "x.png", "text": "x"}""");
         Assert.Contains("no usable rows", Assert.Throws<InvalidDataException>(() => ImageFolder.Open(folder.Path, BadRowPolicy.Skip)).Message);
     }
 
@@ -52,9 +52,9 @@ public sealed class ImageFolderTests
         using (var image = new Image<Rgba32>(8, 8, new Rgba32(0, 0, 0, 0)))
         {
             image[0, 0] = new Rgba32(0, 0, 255, 255);
-            image.SaveAsPng(folder.Sub("a.png"));
+            image.SaveAsPng(folder["a.png"]);
         }
-        File.WriteAllText(folder.Sub(ImageFolder.MetadataFile), """{"file_name": "a.png", "text": "a dot"}""");
+        File.WriteAllText(folder[ImageFolder.MetadataFile], """{"file_name": "a.png", "text": "a dot"}""");
         var pixels = ImageFolder.Open(folder.Path).LoadPixels(4);
         Assert.Equal(4 * 4 * 3, pixels.Length);
         Assert.Equal(new byte[] { 255, 255, 255 }, pixels[^3..]);           // transparent corner: white

@@ -13,7 +13,7 @@ public sealed class HeldOutPromptsTests : IDisposable
     public void Each_prompt_names_its_row_by_file_name()
     {
         var data = TwoRowFolder();
-        File.WriteAllLines(_folder.Sub("prompts.jsonl"),
+        File.WriteAllLines(_folder["prompts.jsonl"],
         [
             """{"file_name": "blue.png", "text": " a sky-coloured square "}""",
             "",
@@ -21,7 +21,7 @@ public sealed class HeldOutPromptsTests : IDisposable
             """{"file_name": "blue.png", "text": "the sea"}""",
         ]);
 
-        var prompts = HeldOutPrompts.Load(_folder.Sub("prompts.jsonl"), data);
+        var prompts = HeldOutPrompts.Load(_folder["prompts.jsonl"], data);
 
         Assert.Equal([new("a sky-coloured square", 1), new("a square the colour of blood", 0), new("the sea", 1)], prompts);
     }
@@ -30,7 +30,7 @@ public sealed class HeldOutPromptsTests : IDisposable
     public void Bad_lines_are_all_listed_with_their_line_and_nothing_is_loaded()
     {
         var data = TwoRowFolder();
-        File.WriteAllLines(_folder.Sub("prompts.jsonl"),
+        File.WriteAllLines(_folder["prompts.jsonl"],
         [
             """{"file_name": "red.png", "text": "fine"}""",
             """{"file_name": "green.png", "text": "not in the data"}""",
@@ -40,7 +40,7 @@ public sealed class HeldOutPromptsTests : IDisposable
             """["red.png", "a list"]""",
         ]);
 
-        var failure = Assert.Throws<InvalidDataException>(() => HeldOutPrompts.Load(_folder.Sub("prompts.jsonl"), data));
+        var failure = Assert.Throws<InvalidDataException>(() => HeldOutPrompts.Load(_folder["prompts.jsonl"], data));
 
         Assert.Contains("5 bad line(s)", failure.Message);
         Assert.Contains($"line 2 (green.png): not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}", failure.Message);
@@ -55,7 +55,7 @@ public sealed class HeldOutPromptsTests : IDisposable
     public void A_missing_or_empty_file_is_refused_by_name()
     {
         var data = TwoRowFolder();
-        var path = _folder.Sub("prompts.jsonl");
+        var path = _folder["prompts.jsonl"];
         Assert.Contains(path, Assert.Throws<FileNotFoundException>(() => HeldOutPrompts.Load(path, data)).Message);
         File.WriteAllText(path, "\n\n");
         Assert.Contains("no prompts", Assert.Throws<InvalidDataException>(() => HeldOutPrompts.Load(path, data)).Message);
@@ -63,9 +63,9 @@ public sealed class HeldOutPromptsTests : IDisposable
 
     ImageFolder TwoRowFolder()
     {
-        ImageFolderTests.WritePng(_folder.Sub("red.png"), new Rgba32(255, 0, 0, 255));
-        ImageFolderTests.WritePng(_folder.Sub("blue.png"), new Rgba32(0, 0, 255, 255));
-        File.WriteAllLines(_folder.Sub(ImageFolder.MetadataFile),
+        ImageFolderTests.WritePng(_folder["red.png"], new Rgba32(255, 0, 0, 255));
+        ImageFolderTests.WritePng(_folder["blue.png"], new Rgba32(0, 0, 255, 255));
+        File.WriteAllLines(_folder[ImageFolder.MetadataFile],
         [
             """{"file_name": "red.png", "text": "red square, flat style"}""",
             """{"file_name": "blue.png", "text": "blue square, flat style"}""",

@@ -1,11 +1,12 @@
-namespace TextToImage.Diffusion.Tests;
+namespace TextToImage.Testing;
 
-/// <summary>A fresh folder under the system temp, deleted on dispose.</summary>
+/// <summary>A fresh folder under the system temp folder, deleted with its contents on dispose.</summary>
 public sealed class TempFolder : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("t2i-test-").FullName;
 
-    public string File(string name) => System.IO.Path.Combine(Path, name);
+    /// <summary>The path of <paramref name="relative"/> inside this folder (nothing is created).</summary>
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
     public void Dispose()
     {

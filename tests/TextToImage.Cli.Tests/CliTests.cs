@@ -1,25 +1,34 @@
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
-using static TextToImage.Diffusion.Tests.Cli.T2iProcess;
+using static TextToImage.Testing.T2iProcess;
 
-namespace TextToImage.Diffusion.Tests.Cli;
+namespace TextToImage.Cli.Tests;
 
 public sealed class CliTests
 {
     static int T2i(params string[] args) => Run(args).ExitCode;
 
     [Fact]
+    public void The_clone_s_wrapper_script_runs_t2i()
+    {
+        var (exitCode, output) = RunFromClone("--help");
+        Assert.True(exitCode == 0, output);
+        foreach (var command in new[] { "generate", "edit", "upscale", "train", "eval", "dataset" })
+            Assert.Contains(command, output);
+    }
+
+    [Fact]
     public void New_model_then_generate_writes_pngs_with_their_parameters()
     {
         using var temp = new TempFolder();
-        Assert.Equal(0, T2i("new-model", "--out", temp.File("model"), "--preset", "tiny", "--seed", "1"));
-        Assert.Equal(0, T2i("generate", "--model", temp.File("model"), "--prompt", "a red apple", "--negative-prompt", "blurry",
+        Assert.Equal(0, T2i("new-model", "--out", temp["model"], "--preset", "tiny", "--seed", "1"));
+        Assert.Equal(0, T2i("generate", "--model", temp["model"], "--prompt", "a red apple", "--negative-prompt", "blurry",
             "--seed", "11", "--steps", "3", "--sampler", "dpmpp-2m", "--guidance", "2.5", "--resolution", "32",
-            "--num-images", "2", "--device", "cpu", "--out", temp.File("out/apple.png")));
+            "--num-images", "2", "--device", "cpu", "--out", temp["out/apple.png"]));
 
         for (var i = 1; i <= 2; i++)
         {
-            using var stream = File.OpenRead(temp.File($"out/apple-{i}.png"));
+            using var stream = File.OpenRead(temp[$"out/apple-{i}.png"]);
             var metadata = PngOutput.ReadMetadata(stream);
             Assert.NotNull(metadata);
             Assert.Equal(("a red apple", "blurry", 10L + i, 3, "dpmpp-2m", 2.5, "random-tiny", 32, 32),
@@ -32,33 +41,33 @@ public sealed class CliTests
     public void New_model_with_the_minilm_text_encoder_generates()
     {
         using var temp = new TempFolder();
-        Assert.Equal(1, T2i("new-model", "--out", temp.File("bad"), "--preset", "tiny", "--text-encoder", "bert-large"));
-        Assert.Equal(0, T2i("new-model", "--out", temp.File("model"), "--preset", "tiny", "--text-encoder", "minilm"));
-        Assert.Contains("\"minilm-l6-v2\"", File.ReadAllText(temp.File("model/text_encoder/config.json")));
-        var (exitCode, output) = Run("generate", "--model", temp.File("model"), "--prompt", "a red apple", "--steps", "2",
-            "--resolution", "16", "--device", "cpu", "--out", temp.File("apple.png"));
+        Assert.Equal(1, T2i("new-model", "--out", temp["bad"], "--preset", "tiny", "--text-encoder", "bert-large"));
+        Assert.Equal(0, T2i("new-model", "--out", temp["model"], "--preset", "tiny", "--text-encoder", "minilm"));
+        Assert.Contains("\"minilm-l6-v2\"", File.ReadAllText(temp["model/text_encoder/config.json"]));
+        var (exitCode, output) = Run("generate", "--model", temp["model"], "--prompt", "a red apple", "--steps", "2",
+            "--resolution", "16", "--device", "cpu", "--out", temp["apple.png"]);
         Assert.True(exitCode == 0, output);
-        Assert.True(File.Exists(temp.File("apple.png")));
+        Assert.True(File.Exists(temp["apple.png"]));
     }
 
     [Fact]
     public void User_errors_exit_with_1_and_write_nothing()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.File("model"), "tiny");
-        var (exitCode, output) = Run("generate", "--model", temp.File("model"), "--prompt", "x", "--resolution", "100", "--out", temp.File("x.png"));
+        RandomCascade.Create(temp["model"], "tiny");
+        var (exitCode, output) = Run("generate", "--model", temp["model"], "--prompt", "x", "--resolution", "100", "--out", temp["x.png"]);
         Assert.Equal(1, exitCode);
         Assert.Contains("Resolution 100 is not one of this model's", output);
-        Assert.Equal(1, T2i("generate", "--model", temp.File("absent"), "--prompt", "x", "--out", temp.File("x.png")));
-        Assert.Equal(1, T2i("generate", "--model", temp.File("model"), "--prompt", "x", "--sampler", "euler", "--out", temp.File("x.png")));
+        Assert.Equal(1, T2i("generate", "--model", temp["absent"], "--prompt", "x", "--out", temp["x.png"]));
+        Assert.Equal(1, T2i("generate", "--model", temp["model"], "--prompt", "x", "--sampler", "euler", "--out", temp["x.png"]));
 
-        var config = temp.File("model/base/config.json");
+        var config = temp["model/base/config.json"];
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"DownBlock2D\"", "\"CrossAttnDownBlock2D\""));
-        var (broken, brokenOutput) = Run("generate", "--model", temp.File("model"), "--prompt", "x", "--out", temp.File("x.png"));
+        var (broken, brokenOutput) = Run("generate", "--model", temp["model"], "--prompt", "x", "--out", temp["x.png"]);
         Assert.Equal(1, broken);
         Assert.Contains("Stage 'base'", brokenOutput);
         Assert.DoesNotContain("Unhandled exception", brokenOutput);
-        Assert.False(File.Exists(temp.File("x.png")));
+        Assert.False(File.Exists(temp["x.png"]));
     }
 
     [Fact]
@@ -82,9 +91,9 @@ public sealed class CliTests
     {
         using var temp = new TempFolder();
         var (exitCode, output) = Run("generate", "--prompt", "grinning cat with smiling eyes, flat style", "--seed", "1", "--steps", "2",
-            "--resolution", "32", "--out", temp.File("cat.png"));
+            "--resolution", "32", "--out", temp["cat.png"]);
         Assert.True(exitCode == 0, output);
-        using var png = File.OpenRead(temp.File("cat.png"));
+        using var png = File.OpenRead(temp["cat.png"]);
         Assert.Equal("fluent-emoji", PngOutput.ReadMetadata(png)!.Model);
     }
 }

@@ -1,9 +1,19 @@
-namespace TextToImage.Service.Tests.Infrastructure;
+using Xunit;
+
+namespace TextToImage.Testing;
 
 /// <summary>
-/// One Azurite for every test in the <see cref="AzuriteCollection"/>, on a free port. If it cannot
-/// start, every test of the collection fails with the reason (there is no silent skip).
+/// One Azurite for every test of a collection, on a free port. If it cannot start, every test of the
+/// collection fails with the reason (there is no silent skip).
 /// </summary>
+/// <remarks>
+/// xunit finds collection definitions only in the test assembly itself, so each test project that
+/// shares a server declares its own (one line):
+/// <code>
+/// [CollectionDefinition(Name)]
+/// public sealed class AzuriteCollection : ICollectionFixture&lt;AzuriteFixture&gt; { public const string Name = "Azurite"; }
+/// </code>
+/// </remarks>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     AzuriteServer? server;
@@ -22,10 +32,4 @@ public sealed class AzuriteFixture : IAsyncLifetime
         if (server is not null)
             await server.DisposeAsync();
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
-{
-    public const string Name = "Azurite";
 }

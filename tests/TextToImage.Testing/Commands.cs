@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace TextToImage.Api.Tests.Support;
+namespace TextToImage.Testing;
 
 public sealed record CommandOutcome(int ExitCode, string Output);
 
 /// <summary>Runs a command to its end, stdout and stderr together.</summary>
-static class Commands
+public static class Commands
 {
+    /// <summary>For synchronous tests: <see cref="RunAsync"/> in the current folder, with a 30-minute guard.</summary>
+    public static CommandOutcome Run(string file, IEnumerable<string> args, Dictionary<string, string>? environment = null) =>
+        RunAsync(file, args.ToArray(), Environment.CurrentDirectory, TimeSpan.FromMinutes(30), environment).GetAwaiter().GetResult();
+
     /// <param name="timeout">A failure guard: the command is killed after it.</param>
     public static async Task<CommandOutcome> RunAsync(string file, string[] args, string workingDirectory, TimeSpan timeout,
         Dictionary<string, string>? environment = null)

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace TextToImage.Service.Tests.Infrastructure;
+namespace TextToImage.Testing;
 
 /// <summary>
 /// A real Azurite blob service on 127.0.0.1, started by deploy/azurite.sh (which installs Azurite

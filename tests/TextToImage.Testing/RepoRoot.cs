@@ -1,4 +1,4 @@
-namespace TextToImage.Service.Tests.Infrastructure;
+namespace TextToImage.Testing;
 
 /// <summary>The repository's root: the first folder above the test binaries that holds Api.sln.</summary>
 public static class RepoRoot

@@ -6,7 +6,7 @@
 // Two edits drop the requirement:
 //   1. that symbol's .gnu.version entry -> 1 (global, unversioned), and
 //   2. the GLIBCXX_3.4.32 entry of .gnu.version_r marked weak, so glibc tolerates its absence.
-// On a system whose libstdc++ is new enough it changes nothing. Facts: shared/notes/native-libtorch.md.
+// On a system whose libstdc++ is new enough it changes nothing. Facts: docs/native-libtorch.md.
 using System;
 using System.IO;
 using System.Linq;

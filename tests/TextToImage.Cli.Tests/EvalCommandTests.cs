@@ -1,8 +1,7 @@
 using System.Text.Json;
-using TextToImage.Training.Tests.Training;
-using static TextToImage.Diffusion.Tests.Cli.T2iProcess;
+using static TextToImage.Testing.T2iProcess;
 
-namespace TextToImage.Training.Tests.Cli;
+namespace TextToImage.Cli.Tests;
 
 /// <summary><c>t2i eval --prompts</c> as a user runs it: its own process, on the tiny cascade and dataset.</summary>
 public sealed class EvalCommandTests : IDisposable

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace TextToImage.Service.Tests.Infrastructure;
+namespace TextToImage.Testing;
 
 /// <summary>Hand-built PNGs: the decompression bomb of the upload tests (service and API).</summary>
-static class TestPng
+public static class TestPng
 {
     /// <summary>
     /// A valid PNG of a few hundred bytes whose header declares <paramref name="width"/> x <paramref name="height"/>

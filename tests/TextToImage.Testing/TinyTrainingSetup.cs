@@ -1,12 +1,13 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Diffusion.Pipelines;
-using TextToImage.Training.Data;
-using TextToImage.Training.Training;
 
-namespace TextToImage.Training.Tests.Training;
+namespace TextToImage.Testing;
 
-/// <summary>A random tiny cascade (16 px base, 32 px super-resolution, hashed text) and a four-image dataset at both sizes.</summary>
+/// <summary>
+/// A random tiny cascade (16 px base, 32 px super-resolution, hashed text) and a four-image dataset at both
+/// sizes, in a temp folder: what the trainer's tests train in-process (with TrainingOptions from TinyTrainingOptions there) and the CLI's tests pass to t2i.
+/// </summary>
 public sealed class TinyTrainingSetup : IDisposable
 {
     static readonly (string Caption, Rgba32 Colour)[] Images =
@@ -16,6 +17,9 @@ public sealed class TinyTrainingSetup : IDisposable
         ("a blue square", new Rgba32(40, 60, 220, 255)),
         ("a yellow square", new Rgba32(240, 220, 40, 255)),
     ];
+
+    /// <summary>Hugging Face imagefolder's captions file (what ImageFolder.MetadataFile names; kept here so this project needs no trainer).</summary>
+    public const string MetadataFile = "metadata.jsonl";
 
     readonly TempFolder _temp = new();
 
@@ -37,27 +41,13 @@ public sealed class TinyTrainingSetup : IDisposable
                 image.SaveAsPng(Path.Combine(folder, $"{i}.png"));
                 lines.Add($$"""{"file_name": "{{i}}.png", "text": "{{Images[i].Caption}}"}""");
             }
-            File.WriteAllLines(Path.Combine(folder, ImageFolder.MetadataFile), lines);
+            File.WriteAllLines(Path.Combine(folder, MetadataFile), lines);
         }
     }
 
-    public string Model => _temp.Sub("model");
-    public string Data(int size) => _temp.Sub($"data{size}");
-    public string Run(string name) => _temp.Sub("runs/" + name);
-
-    public TrainingOptions Options(string stage = "base", int steps = 6) => new()
-    {
-        ModelFolder = Model,
-        Stage = stage,
-        DataFolder = Data(stage == "base" ? 16 : 32),
-        MaxSteps = steps,
-        BatchSize = 4,
-        WarmupSteps = 2,
-        LogEvery = 2,
-        CheckpointEvery = 3,
-        SampleEvery = 1000,
-        Seed = 1,
-    };
+    public string Model => _temp["model"];
+    public string Data(int size) => _temp[$"data{size}"];
+    public string Run(string name) => _temp["runs/" + name];
 
     public void Dispose() => _temp.Dispose();
 }
