@@ -18,24 +18,17 @@ Usage (see README.md beside this file):
     python make_diffusers_tiny_if.py --check    # remakes it in a temp folder, compares with the committed one
     python make_diffusers_tiny_if.py --out DIR  # writes the three files into DIR
 
-NOT RUN as committed. It was written after the fact, on a machine with no PyTorch and no way to
-install Python packages, to reproduce the committed fixture. What was checked there, without Python:
-- CONFIG is config.json's content, key for key.
-- The weights recipe (SEED_WEIGHTS, build, then randomise() in named_parameters() order) was replayed
-  through libtorch 2.10's RNG (TorchSharp, which shares PyTorch's CPU generator) with the parameter
-  order written out from diffusers 0.30.3's source: all 257 tensors of weights.safetensors came out
-  bit-equal, after exactly the 88,894 draws the model's construction makes (nn.Linear/nn.Conv2d
-  init plus AttentionPooling's randn). p.normal_(mean, std) is what matches bit for bit; randn() * std
-  + mean differs in the last bit for 48 of the 257 tensors.
-- The inputs recipe (SEED_INPUTS, then randn for sample and for encoder_hidden_states) gives the
-  committed sample and encoder_hidden_states bit for bit; timestep and class_labels are constants.
-- The file format is the committed files' (see write_safetensors).
-Not checked: the forward pass itself ("expected", "intermediate.*"), which needs diffusers. The
-committed fixture was made with PyTorch 1.13.1 (Debian 12's python3-torch, CPU, float32), whose
-torch.__version__ reads 1.13.0a0, and diffusers imported from its source tree with stand-in modules
-for huggingface_hub and safetensors (the forward pass uses neither); pip's real packages do the same
-job. With a later PyTorch the weights and inputs come out the same; the outputs may differ in the
-last float bits (--check allows 1e-5; the parity test allows 1e-4).
+Without pip (Debian 12: apt-get install python3-torch python3-numpy python3-packaging python3-tqdm
+python3-filelock python3-regex python3-requests python3-pil python3-importlib-metadata; git clone diffusers
+and check out the commit above):
+
+    /usr/bin/python3 make_diffusers_tiny_if.py --check --diffusers-src DIFFUSERS_CHECKOUT --hub-stand-ins
+
+Run here (2026-12-01) with Debian 12's python3-torch 1.13.1 and diffusers imported from a checkout of
+the commit above, with --hub-stand-ins: --check reproduced the committed fixture exactly: config.json
+and weights.safetensors byte-identical, the inputs, "expected" and every "intermediate.*" equal
+(max |difference| 0). With pip's diffusers and a later PyTorch, the weights and inputs come out the
+same; the outputs may differ in the last float bits (--check allows 1e-5; the parity test 1e-4).
 """
 
 import argparse
@@ -301,7 +294,14 @@ def main():
     parser.add_argument("--out", default=fixture, help="folder to write config.json, weights.safetensors, io.safetensors (default: %(default)s)")
     parser.add_argument("--check", action="store_true", help="remake in a temp folder and compare with --out instead of writing it")
     parser.add_argument("--diffusers-src", help=f"a diffusers checkout at {DIFFUSERS_COMMIT} to import instead of the installed package")
+    parser.add_argument("--hub-stand-ins", action="store_true",
+                        help="import inert stand-ins for huggingface_hub and safetensors (hub_stand_ins.py): for Debian's python3-torch without pip")
     args = parser.parse_args()
+    if args.hub_stand_ins:
+        sys.path.insert(0, here)
+        import hub_stand_ins
+
+        hub_stand_ins.install()
 
     torch.set_default_dtype(torch.float32)
     diffusers = import_diffusers(args.diffusers_src)
