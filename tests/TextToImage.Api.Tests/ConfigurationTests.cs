@@ -46,7 +46,7 @@ public sealed class ConfigurationTests
         var models = Directory.CreateTempSubdirectory("t2i-broken-model-").FullName;
         try
         {
-            CopyFolder(Path.Combine(TinyModel.Folder, "tiny"), Path.Combine(models, "broken"));
+            Folders.Copy(Path.Combine(TinyModel.Folder, "tiny"), Path.Combine(models, "broken"));
             var weights = Directory.GetFiles(Path.Combine(models, "broken"), "diffusion_pytorch_model.safetensors", SearchOption.AllDirectories)[0];
             File.WriteAllBytes(weights, [1, 2, 3]);
             using var host = new ApiHost(new Dictionary<string, string?> { ["Models:Folders:0"] = models });
@@ -64,16 +64,6 @@ public sealed class ConfigurationTests
         finally
         {
             Directory.Delete(models, recursive: true);
-        }
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
         }
     }
 

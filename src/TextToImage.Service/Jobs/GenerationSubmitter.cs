@@ -12,7 +12,7 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
     public async Task<CreateOutcome> SubmitAsync(GenerationParameters parameters, IdempotencyClaim? idempotency, CancellationToken cancellation,
         UploadedInputs? uploads = null)
     {
-        var id = NewId();
+        var id = JobIds.Next(clock);
         var record = new GenerationRecord
         {
             Id = id,
@@ -38,9 +38,6 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
         await blobs.PutAsync(mask, uploads.MaskPng, ContentTypes.Png, cancellation);
         return new JobInputs(image.Value, mask.Value);
     }
-
-    /// <summary>Time-ordered (UUID v7), so ids sort by submission and page newest first; safe in blob keys.</summary>
-    static string NewId() => Guid.CreateVersion7().ToString("N");
 }
 
 /// <summary>The validated pictures of an edit or upscale, normalised to PNG.</summary>

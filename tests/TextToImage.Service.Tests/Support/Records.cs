@@ -5,8 +5,6 @@ namespace TextToImage.Service.Tests.Support;
 /// <summary>Job records for tests.</summary>
 static class Records
 {
-    static int counter;
-
     public static GenerationParameters Parameters(int numImages = 1, long seed = 7, int resolution = 32) => new()
     {
         Prompt = "a red apple",
@@ -22,7 +20,7 @@ static class Records
     /// <summary>Queued, created <paramref name="age"/> ago; ids increase with each call, as UUID v7 ids do.</summary>
     public static GenerationRecord Queued(TimeSpan? age = null, GenerationParameters? parameters = null) => new()
     {
-        Id = Guid.CreateVersion7().ToString("N")[..20] + Interlocked.Increment(ref counter).ToString("D12"),
+        Id = JobIds.Next(),
         Status = GenerationStatus.Queued,
         CreatedAt = DateTimeOffset.UtcNow - (age ?? TimeSpan.Zero),
         Parameters = parameters ?? Parameters(),
