@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Spectre.Console;
+using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Training.Data;
 using TextToImage.Training.Training;
@@ -96,11 +97,15 @@ static class TrainCommand
             };
 
             TrainingOptions options;
-            if (File.Exists(optionsPath))
+            var saved = File.Exists(optionsPath) ? TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath) : null;
+            // Only a run with a checkpoint has trained anything; the options of one whose start failed
+            // (bad data, a typo) do not bind the corrected command.
+            var trained = saved is not null && Checkpoint.Find(runFolder) is not null;
+            var namesNewRun = given.ModelFolder != "" || given.Stage != "" || given.DataFolder != "";
+            if (saved is not null && (trained || !namesNewRun))
             {
-                var saved = TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath);
                 var differing = fixedSettings
-                    .Where(f => parsed.GetResult(f.Option) is { Implicit: false } && !Equals(f.Setting(given), f.Setting(saved)))
+                    .Where(f => trained && parsed.GetResult(f.Option) is { Implicit: false } && !Equals(f.Setting(given), f.Setting(saved)))
                     .Select(f => f.Option.Name).ToList();
                 if (differing.Count > 0)
                     throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
@@ -124,10 +129,9 @@ static class TrainCommand
             }
             options.Validate();
             var dtype = ParseExportDtype(parsed.GetRequiredValue(exportDtype));
-            Directory.CreateDirectory(runFolder);
-            File.WriteAllText(optionsPath, options.ToJson());
-
+            // The trainer checks the model, stage and every data row first: a run folder holds options only once they work.
             using var trainer = new StageTrainer(runFolder, options, ComputeTarget.Resolve("auto", "float32"), message => AnsiConsole.WriteLine(message));
+            AtomicFile.WriteAllText(optionsPath, options.ToJson());
             var state = RunWithProgress(trainer);
             AnsiConsole.MarkupLineInterpolated($"step {state.Step}: checkpoint in [green]{runFolder}[/]");
             if (state.Step >= options.MaxSteps && !parsed.GetValue(noExport))

@@ -31,6 +31,23 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
     }
 
+    [Fact]
+    public void A_start_that_fails_on_its_data_leaves_nothing_that_binds_the_corrected_command()
+    {
+        var run = _setup.Run("typo");
+        var (failed, failure) = Run("train", "--model", _setup.Model, "--stage", "base", "--data", _setup.Data(16) + "-typo", "--run", run,
+            "--steps", "1", "--no-export");
+        Assert.Equal(1, failed);
+        Assert.Contains("-typo", failure);
+        Assert.False(Directory.Exists(run), "a run that could not start left a run folder");
+
+        // Other settings than the failed start's are a new run, not a resume.
+        var (started, output) = Run("train", "--model", _setup.Model, "--stage", "base", "--data", _setup.Data(16), "--run", run,
+            "--steps", "1", "--batch-size", "2", "--threads", "1", "--no-export");
+        Assert.True(started == 0, output);
+        Assert.Equal(1, CheckpointStep(run));
+    }
+
     static int CheckpointStep(string run) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json"))).RootElement.GetProperty("Step").GetInt32();
 
