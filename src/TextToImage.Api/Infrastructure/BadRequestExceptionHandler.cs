@@ -62,11 +62,11 @@ static partial class RequestReadProblem
         {
             var kind = KindOf(conversion.Groups[1].Value);
             return field is null
-                ? ($"The body must be a JSON object, for example {{\"prompt\": \"a red apple\"}}; it could not be read as {kind}.", null)
+                ? ("The body must be a JSON object, for example {\"prompt\": \"a red apple\"}.", null)
                 : ($"'{field}' must be {kind}.", field);
         }
         // The reader's own words for broken JSON ("Expected end of data..."), with where, not the .NET path syntax.
-        var reason = PositionSuffix().Replace(message, "");
+        var reason = ReaderAdvice().Replace(PositionSuffix().Replace(message, ""), "");
         var where = json.LineNumber is { } line && json.BytePositionInLine is { } position ? $" (line {line + 1}, byte {position + 1})" : "";
         return ($"The body is not valid JSON{where}: {reason}", null);
     }
@@ -97,6 +97,10 @@ static partial class RequestReadProblem
 
     [GeneratedRegex(@"\s*Path: .*$")]
     private static partial Regex PositionSuffix();
+
+    // System.Text.Json's advice to the programmer ("Change the reader options."), not to the sender.
+    [GeneratedRegex(@"\s*Change the reader options\.")]
+    private static partial Regex ReaderAdvice();
 
     [GeneratedRegex(@"Failed to bind parameter ""\S+ (\w+)"" from ""([^""]*)""")]
     private static partial Regex FailedToBind();
