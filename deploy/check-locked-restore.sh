@@ -13,6 +13,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/locked-restore.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# A package cache of its own, so the stand-in ExCSS never reaches the user's; the user's cache is a
+# read-only fallback, so the packages it already has (libtorch: half a gigabyte) are not fetched again.
+user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+fallback=()
+[[ -d $user_cache ]] && fallback=("-p:RestoreAdditionalProjectFallbackFolders=$user_cache")
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NUGET_PACKAGES=$work/packages
 
 mkdir -p "$work/feed" "$work/package/lib/netstandard2.0" "$work/tree"
@@ -40,13 +45,13 @@ cat >"$work/tree/nuget.config" <<CONFIG
 CONFIG
 project=$work/tree/src/TextToImage.Training/TextToImage.Training.csproj
 
-dotnet restore "$project" --locked-mode >"$work/restore.log" 2>&1 || { cat "$work/restore.log"; echo "FAIL: the locked restore failed" >&2; exit 1; }
+dotnet restore "$project" --locked-mode "${fallback[@]}" >"$work/restore.log" 2>&1 || { cat "$work/restore.log"; echo "FAIL: the locked restore failed" >&2; exit 1; }
 taken=$(grep -oE '"ExCSS/[0-9.]+"' "$work/tree/src/TextToImage.Training/obj/project.assets.json" | head -n1 | tr -d '"')
 [[ $taken == ExCSS/4.3.2 ]] || { echo "FAIL: with a feed serving ExCSS 4.3.1 the locked restore took $taken" >&2; exit 1; }
 echo "ok: a feed serving ExCSS 4.3.1 (what Svg.Custom asks for) leaves the locked 4.3.2 in place"
 
 sed -i 's|Include="ExCSS" Version="4.3.2"|Include="ExCSS" Version="4.3.1"|' "$work/tree/Directory.Packages.props"
-if dotnet restore "$project" >"$work/restore.log" 2>&1; then
+if dotnet restore "$project" "${fallback[@]}" >"$work/restore.log" 2>&1; then
     echo "FAIL: a pin changed without its lock file restored" >&2; exit 1
 fi
 grep -q NU1004 "$work/restore.log" || { cat "$work/restore.log"; echo "FAIL: the refusal was not NU1004" >&2; exit 1; }
