@@ -8,16 +8,12 @@ cd "$(dirname "$0")/.."
 jobs=${1:-20}; seconds=${2:-10}; connections=${3:-32}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-for tool in wrk jq; do
-  command -v "$tool" >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "$tool" >/dev/null || { $sudo apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "$tool" >/dev/null; }; }
-done
+deploy/apt-install.sh wrk jq || exit 1
 
 dotnet build src/TextToImage.Api -c Release -v quiet -nologo >/dev/null
-dotnet build src/TextToImage.Cli -c Release -v quiet -nologo >/dev/null
 work=$(mktemp -d)
 trap 'kill $api 2>/dev/null; wait $api 2>/dev/null; rm -rf "$work"' EXIT
-dotnet src/TextToImage.Cli/bin/Release/net10.0/t2i.dll new-model --out "$work/models/tiny" --preset tiny >/dev/null
+deploy/t2i new-model --out "$work/models/tiny" --preset tiny >/dev/null
 
 port=5099; base="http://127.0.0.1:$port"
 DataRoot="$work/data" Models__Folders__0="$work/models" Api__RateLimitPerSecond=0 Logging__LogLevel__Default=Warning \

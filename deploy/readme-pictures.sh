@@ -20,8 +20,7 @@ inpaint_prompt=${INPAINT_PROMPT:-"green heart, flat style"}
 seed=${SEED:-1}
 paraphrases=${PARAPHRASES:-"a smiling cat|an angry red face|a yellow banana|a green heart shape|a ripe tomato|a penguin|a cup of hot coffee|a friendly ghost"}
 
-dotnet build src/TextToImage.Cli -c Release -v quiet -nologo >/dev/null
-t2i() { dotnet src/TextToImage.Cli/bin/Release/net10.0/t2i.dll "$@"; }
+t2i() { deploy/t2i "$@"; }   # builds the command line first when its sources changed
 
 # The base stage's resolution (the upscale's input size), from the model folder.
 base=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1])); s=i["stages"][0]; print(s.get("resolution") or json.load(open(sys.argv[2]+"/"+s["folder"]+"/config.json"))["sample_size"])' \
