@@ -59,12 +59,9 @@ static partial class RequestReadProblem
             return ($"'{name}' is not a field of this request (names are camelCase, as in the API reference).", name);
         }
         if (NotConvertible().Match(message) is { Success: true } conversion)
-        {
-            var kind = KindOf(conversion.Groups[1].Value);
             return field is null
                 ? ("The body must be a JSON object, for example {\"prompt\": \"a red apple\"}.", null)
-                : ($"'{field}' must be {kind}.", field);
-        }
+                : ($"'{field}' must be {KindOf(conversion.Groups[1].Value)}.", field);
         // The reader's own words for broken JSON ("Expected end of data..."), with where, not the .NET path syntax.
         var reason = ReaderAdvice().Replace(PositionSuffix().Replace(message, ""), "");
         var where = json.LineNumber is { } line && json.BytePositionInLine is { } position ? $" (line {line + 1}, byte {position + 1})" : "";

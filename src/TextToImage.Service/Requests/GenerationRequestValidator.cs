@@ -65,11 +65,14 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Seed = request.Seed ?? Random.Shared.NextInt64(0, 1L << 32),
             GuidanceScale = request.GuidanceScale ?? defaults.GuidanceScale,
             Steps = request.Steps ?? defaults.Steps,
-            Sampler = request.Sampler ?? SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(defaults.Sampler)),
+            Sampler = request.Sampler ?? SamplerOf(defaults),
             Resolution = request.Resolution ?? model.Resolutions.Max(),
             Model = model.Name,
         };
     }
+
+    /// <summary>A stage's default sampler as requests spell it (the model folder may use another alias).</summary>
+    static string SamplerOf(StageDefaults defaults) => SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(defaults.Sampler));
 
     /// <summary>An edit: the generation fields, plus strength and RePaint resampling; <paramref name="hasMask"/> says whether a mask came.</summary>
     public GenerationParameters? ValidateEdit(CreateEditRequest request, bool hasMask, out IDictionary<string, string[]> errors)
@@ -111,7 +114,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Resolution = request.Resolution,
             Model = request.Model,
         }, out errors);
-        if (catalog.Find(request.Model ?? catalog.DefaultName ?? "") is { } model)
+        var model = catalog.Find(request.Model ?? catalog.DefaultName);
+        if (model is not null)
         {
             if (model.Stages.Count < 2) errors["model"] = [$"Model '{model.Name}' has no super-resolution stage."];
             else
@@ -126,13 +130,13 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
         if (parameters is null || errors.Count > 0) return null;
         // The record says what runs: no base stage does, so steps, sampler and guidance are the first
         // super-resolution stage's, and the noise level is resolved like every other default.
-        var firstSuperResolution = catalog.Find(parameters.Model)!.Stages[1].Defaults;
+        var firstSuperResolution = model!.Stages[1].Defaults;
         return parameters with
         {
             Kind = JobKinds.Upscale,
             NoiseLevel = request.NoiseLevel ?? firstSuperResolution.NoiseLevel,
             Steps = firstSuperResolution.Steps,
-            Sampler = SchedulerFactory.SamplerName(SchedulerFactory.ParseSampler(firstSuperResolution.Sampler)),
+            Sampler = SamplerOf(firstSuperResolution),
             GuidanceScale = firstSuperResolution.GuidanceScale,
         };
     }

@@ -55,10 +55,16 @@ public static class LossCurvePlot
             var t = (double)s / steps;
             var x = (int)Math.Round(from.X + t * (to.X - from.X));
             var y = (int)Math.Round(from.Y + t * (to.Y - from.Y));
-            for (var dy = 0; dy < thickness; dy++)
-            for (var dx = 0; dx < thickness; dx++)
-                if (x + dx >= 0 && x + dx < image.Width && y + dy >= 0 && y + dy < image.Height) image[x + dx, y + dy] = color;
+            Dot(image, x, y, thickness, color);
         }
+    }
+
+    /// <summary>A square of <paramref name="size"/> pixels with its top left at (x, y), clipped to the image.</summary>
+    internal static void Dot(Image<Rgb24> image, int x, int y, int size, Rgb24 color)
+    {
+        for (var dy = 0; dy < size; dy++)
+        for (var dx = 0; dx < size; dx++)
+            if (x + dx >= 0 && x + dx < image.Width && y + dy >= 0 && y + dy < image.Height) image[x + dx, y + dy] = color;
     }
 }
 
@@ -86,13 +92,8 @@ static class DigitFont
             for (var row = 0; row < 5; row++)
             for (var column = 0; column < 3; column++)
             {
-                if ((rows[row] >> (2 - column) & 1) == 0) continue;
-                for (var dy = 0; dy < Scale; dy++)
-                for (var dx = 0; dx < Scale; dx++)
-                {
-                    var (x, y) = (left + c * Advance + column * Scale + dx, top + row * Scale + dy);
-                    if (x >= 0 && x < image.Width && y >= 0 && y < image.Height) image[x, y] = color;
-                }
+                if ((rows[row] >> (2 - column) & 1) == 1)
+                    LossCurvePlot.Dot(image, left + c * Advance + column * Scale, top + row * Scale, Scale, color);
             }
         }
     }
