@@ -31,6 +31,7 @@ public sealed class BatchedStageSampler(CascadeStage stage, StageSettings settin
         if (lowResolution is not null && lowResolution.shape[0] != count)
             throw new ArgumentException($"{count} images need {count} low-resolution inputs, not {lowResolution.shape[0]}.");
 
+        using var finalizers = FinalizerGate.Hold();
         using var noise = new PerSampleNoise(seeds.Select(s => new TorchSharp.torch.Generator((ulong)s)).ToList());
         using var scheduler = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);

@@ -1,3 +1,4 @@
+using TextToImage.Diffusion.Native;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -27,6 +28,7 @@ public static class ImageQuality
     public static double[] Psnr(Tensor reference, Tensor test)
     {
         CheckPair(reference, test);
+        using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         var mse = (reference.to_type(ScalarType.Float64) - test.to_type(ScalarType.Float64)).pow(2).mean([1, 2, 3]).cpu();
         return mse.data<double>().ToArray()
@@ -46,6 +48,8 @@ public static class ImageQuality
         CheckPair(reference, test);
         if (reference.shape[2] < SsimWindow || reference.shape[3] < SsimWindow)
             throw new ArgumentException($"SSIM needs images of at least {SsimWindow} x {SsimWindow} pixels.");
+        // Its arithmetic makes TorchSharp's finalizer-freed Scalars: a collection mid-call must not free one (FinalizerGate).
+        using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         var channels = reference.shape[1];
         var x = reference.to_type(ScalarType.Float64).cpu();
@@ -68,6 +72,7 @@ public static class ImageQuality
     /// <summary>The normalised 1-D Gaussian, 11 taps of σ 1.5, float64; its outer product is MATLAB's fspecial('gaussian', 11, 1.5).</summary>
     public static Tensor GaussianKernel()
     {
+        using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         var half = SsimWindow / 2;
         var g = arange(-half, half + 1, ScalarType.Float64).pow(2).div(-2 * SsimSigma * SsimSigma).exp();

@@ -1,3 +1,4 @@
+using TextToImage.Diffusion.Native;
 using static TorchSharp.torch;
 
 namespace TextToImage.Training.Evaluation;
@@ -25,6 +26,7 @@ public static class NearestImageRetrieval
     {
         if (generated.shape[0] != rows.Count || !generated.shape.Skip(1).SequenceEqual(dataset.shape.Skip(1)))
             throw new ArgumentException($"{rows.Count} rows for generated [{string.Join(", ", generated.shape)}] against dataset [{string.Join(", ", dataset.shape)}].");
+        using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         var g = generated.to_type(ScalarType.Float64).flatten(1);
         var d = dataset.to_type(ScalarType.Float64).flatten(1);
