@@ -16,9 +16,14 @@ static class DatasetCommand
         var skinTones = new Option<bool>("--default-skin-tone-only") { Description = "Keep only the default (yellow) file of emoji that come in six skin tones." };
         var maxEmoji = new Option<int?>("--max-emoji") { Description = "Keep this many emoji (in every selected style), picked by a shuffle seeded with --seed." };
         var seed = new Option<int>("--seed") { Description = "Seed of --max-emoji's pick.", DefaultValueFactory = _ => 0 };
+        var annotations = new Option<FileSystemInfo?>("--annotations")
+        {
+            Description = "The unpacked npm package emojibase-data@17.0.0 (its folder holding en/data.json): each image also gets its CLDR " +
+                          "short name and keywords as captions (a list in metadata.jsonl). Without it, the file-name caption only.",
+        };
         var emoji = new Command("fluent-emoji", "Rasterise Fluent Emoji SVGs onto white, captioned from their names and style.")
         {
-            source, output, sizes, styles, skinTones, maxEmoji, seed,
+            source, output, sizes, styles, skinTones, maxEmoji, seed, annotations,
         };
         emoji.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -30,16 +35,19 @@ static class DatasetCommand
                 SkinTones = !parsed.GetValue(skinTones),
                 MaxEmoji = parsed.GetValue(maxEmoji),
                 Seed = parsed.GetValue(seed),
+                Annotations = parsed.GetValue(annotations) is { } a ? EmojiAnnotations.Load(a.FullName) : null,
             };
             var folder = parsed.GetRequiredValue(output).FullName;
-            var count = 0;
+            FluentEmojiDataset.Written count = new(0, 0, []);
             AnsiConsole.Progress().Start(context =>
             {
                 var bar = context.AddTask("rasterising", maxValue: 1);
                 count = FluentEmojiDataset.Write(parsed.GetRequiredValue(source).FullName, folder, sizeList, selection,
                     (done, total) => { bar.MaxValue = total; bar.Value = done; });
             });
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{count}[/] images at {string.Join(", ", sizeList)} px under [green]{folder}[/]");
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{count.Images}[/] images with [green]{count.Captions}[/] captions at {string.Join(", ", sizeList)} px under [green]{folder}[/]");
+            if (selection.Annotations is not null && count.Unannotated.Count > 0)
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{count.Unannotated.Count} emoji have no CLDR annotation (file-name captions only):[/] {string.Join(", ", count.Unannotated.Take(20))}");
             return 0;
         }));
         return new Command("dataset", "Build training datasets.") { emoji };

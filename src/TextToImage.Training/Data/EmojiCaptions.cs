@@ -4,6 +4,7 @@ namespace TextToImage.Training.Data;
 /// Captions from Fluent Emoji file names: "cat-face" in the flat style is "cat face, flat style";
 /// a skin-tone variant "man-surfing-medium-dark" (one whose "-default" sibling exists) is
 /// "man surfing, medium-dark skin tone, flat style", and the "-default" file itself is "man surfing".
+/// With the emoji's CLDR annotation, <see cref="All"/> adds the words people type for it.
 /// </summary>
 public static class EmojiCaptions
 {
@@ -27,6 +28,70 @@ public static class EmojiCaptions
 
     public static string Caption(string name, string? skinTone, string style) =>
         skinTone is null ? $"{name}, {style} style" : $"{name}, {skinTone} skin tone, {style} style";
+
+    /// <summary>A keyword shared by more emoji than this ("face", "animal") says too little to be a caption alone.</summary>
+    public const int SpecificKeywordMaxUse = 6;
+
+    /// <summary>
+    /// Every caption of one image, the file-name caption (<see cref="Caption"/>) first: then the CLDR short name bare, with an
+    /// article, in the plural and as "… emoji"; the name with its first keywords; and each keyword specific enough to
+    /// stand alone (used by at most <see cref="SpecificKeywordMaxUse"/> emoji of the dataset, per <paramref name="keywordUse"/>).
+    /// A skin-tone variant adds its name with the tone. Without an annotation the file name is the short name.
+    /// </summary>
+    public static IReadOnlyList<string> All(string name, string? skinTone, string style, EmojiAnnotation? annotation, Func<string, int> keywordUse)
+    {
+        var shortName = annotation?.Name ?? name;
+        var captions = new List<string> { Caption(name, skinTone, style) };
+        if (skinTone is not null)
+        {
+            captions.Add($"{shortName}, {skinTone} skin tone");
+            captions.Add($"{WithArticle(shortName)} with {skinTone} skin");
+            return captions.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        }
+        captions.Add(shortName);
+        captions.Add(name);   // the file's own words where CLDR renamed the emoji ("pouting face" is now "enraged face")
+        captions.Add(WithArticle(shortName));
+        if (Plural(shortName) is { } plural) captions.Add(plural);
+        captions.Add($"{shortName} emoji");
+        var nameWords = shortName.Split([' ', ':', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var keywords = (annotation?.Keywords ?? []).Where(k => !nameWords.Contains(k)).ToList();
+        if (keywords.Count > 0) captions.Add($"{shortName}, {string.Join(", ", keywords.Take(4))}");
+        captions.AddRange(keywords.Where(k => k.Length >= 3 && keywordUse(k) <= SpecificKeywordMaxUse).Take(4));
+        return captions.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>"a cat face", "an apple"; names that are not a noun phrase ("keycap: 1", "flag: Japan", "a button") stay as they are.</summary>
+    public static string WithArticle(string name)
+    {
+        if (name.Contains(':') || char.IsDigit(name[0]) || name.StartsWith("a ", StringComparison.OrdinalIgnoreCase) ||
+            name.StartsWith("an ", StringComparison.OrdinalIgnoreCase) || name.StartsWith("the ", StringComparison.OrdinalIgnoreCase))
+            return name;
+        var soundsLikeVowel = "aeiou".Contains(char.ToLowerInvariant(name[0])) &&
+                              !name.StartsWith("uni", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("one", StringComparison.OrdinalIgnoreCase) &&
+                              !name.StartsWith("eu", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("us", StringComparison.OrdinalIgnoreCase);
+        return (soundsLikeVowel ? "an " : "a ") + name;
+    }
+
+    static readonly Dictionary<string, string> IrregularPlurals = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["man"] = "men", ["woman"] = "women", ["person"] = "people", ["child"] = "children", ["foot"] = "feet", ["tooth"] = "teeth",
+        ["mouse"] = "mice", ["leaf"] = "leaves", ["knife"] = "knives", ["wolf"] = "wolves", ["sheep"] = "sheep", ["fish"] = "fish",
+        ["deer"] = "deer", ["bison"] = "bison", ["moose"] = "moose", ["shrimp"] = "shrimp", ["squid"] = "squid",
+    };
+
+    /// <summary>"cat faces", "cherries", "women"; null where the name is no countable noun phrase ("keycap: 1", "glasses").</summary>
+    public static string? Plural(string name)
+    {
+        if (name.Contains(':') || name.Contains(',') || name.Any(char.IsDigit) || name.EndsWith('s')) return null;
+        var space = name.LastIndexOf(' ');
+        var (head, last) = (name[..(space + 1)], name[(space + 1)..]);
+        if (last.Length < 2 || !last.All(char.IsAsciiLetterLower)) return null;
+        if (IrregularPlurals.TryGetValue(last, out var irregular)) return head + irregular;
+        if (last.EndsWith('x') || last.EndsWith('z') || last.EndsWith("ch", StringComparison.Ordinal) || last.EndsWith("sh", StringComparison.Ordinal))
+            return head + last + "es";
+        if (last.EndsWith('y') && !"aeiou".Contains(last[^2])) return head + last[..^1] + "ies";
+        return head + last + "s";
+    }
 
     static string Words(string stem) => stem.Replace('-', ' ');
 }

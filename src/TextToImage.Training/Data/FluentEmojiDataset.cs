@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SkiaSharp;
 using Svg.Skia;
+using TextToImage.Training.Evaluation;
 
 namespace TextToImage.Training.Data;
 
@@ -17,6 +18,9 @@ public sealed record FluentEmojiSelection
     public int? MaxEmoji { get; init; }
 
     public int Seed { get; init; }
+
+    /// <summary>CLDR names and keywords (npm emojibase-data) for captions people type; null: the file-name caption only.</summary>
+    public EmojiAnnotations? Annotations { get; init; }
 }
 
 /// <summary>
@@ -29,7 +33,11 @@ public static class FluentEmojiDataset
 {
     const float ViewBox = 32f;   // every Fluent Emoji SVG draws in a 32x32 view box
 
-    public sealed record Entry(string Style, string Stem, string Caption);
+    /// <summary>One image: its captions (the file-name caption first) and the emoji's bare short name ("cat face").</summary>
+    public sealed record Entry(string Style, string Stem, IReadOnlyList<string> Captions, string ShortName, bool Annotated)
+    {
+        public string Caption => Captions[0];
+    }
 
     /// <summary>The files a selection takes, in a stable order (style, then file name).</summary>
     public static IReadOnlyList<Entry> List(string packageFolder, FluentEmojiSelection selection)
@@ -37,7 +45,7 @@ public static class FluentEmojiDataset
         var icons = Path.Combine(packageFolder, "icons");
         if (!Directory.Exists(icons))
             throw new DirectoryNotFoundException($"{packageFolder} is not the unpacked fluentui-emoji package (no icons/ folder); see the README's dataset section.");
-        var entries = new List<Entry>();
+        var files = new List<(string Style, string Stem, string Name, string? Tone)>();
         foreach (var style in selection.Styles)
         {
             var folder = Path.Combine(icons, style);
@@ -49,20 +57,36 @@ public static class FluentEmojiDataset
             {
                 var (name, tone, _) = EmojiCaptions.Parse(stem, known);
                 if (tone is not null && !selection.SkinTones) continue;
-                entries.Add(new Entry(style, stem, EmojiCaptions.Caption(name, tone, style)));
+                files.Add((style, stem, name, tone));
             }
         }
         if (selection.MaxEmoji is { } max)
         {
             var random = new Random(selection.Seed);
-            var kept = entries.Select(e => e.Stem).Distinct().Order(StringComparer.Ordinal).OrderBy(_ => random.Next()).Take(max).ToHashSet();
-            entries = entries.Where(e => kept.Contains(e.Stem)).ToList();
+            var kept = files.Select(e => e.Stem).Distinct().Order(StringComparer.Ordinal).OrderBy(_ => random.Next()).Take(max).ToHashSet();
+            files = files.Where(e => kept.Contains(e.Stem)).ToList();
         }
-        return entries;
+
+        var annotationOf = files.Select(f => f.Name).Distinct()
+            .ToDictionary(name => name, name => selection.Annotations?.Find(name.Replace(' ', '-')));
+        // How many emoji of this dataset (not of CLDR) share a keyword decides whether it can stand alone as a caption.
+        var keywordUse = annotationOf.Values.OfType<EmojiAnnotation>().SelectMany(a => a.Keywords.Distinct())
+            .GroupBy(k => k, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        return files.Select(f =>
+        {
+            var annotation = annotationOf[f.Name];
+            var captions = selection.Annotations is null
+                ? [EmojiCaptions.Caption(f.Name, f.Tone, f.Style)]
+                : EmojiCaptions.All(f.Name, f.Tone, f.Style, annotation, k => keywordUse.GetValueOrDefault(k));
+            return new Entry(f.Style, f.Stem, captions, annotation?.Name ?? f.Name, annotation is not null);
+        }).ToList();
     }
 
-    /// <summary>Writes the dataset; returns the number of images per size. Existing files are replaced.</summary>
-    public static int Write(string packageFolder, string outputFolder, IReadOnlyList<int> sizes, FluentEmojiSelection selection,
+    /// <summary>What <see cref="Write"/> wrote: images per size, captions in all, and the emoji no annotation named.</summary>
+    public sealed record Written(int Images, int Captions, IReadOnlyList<string> Unannotated);
+
+    /// <summary>Writes the dataset. Existing files are replaced.</summary>
+    public static Written Write(string packageFolder, string outputFolder, IReadOnlyList<int> sizes, FluentEmojiSelection selection,
         Action<int, int>? progress = null)
     {
         if (sizes.Count == 0 || sizes.Any(s => s is < 8 or > 2048)) throw new ArgumentException("Sizes must be between 8 and 2048 pixels.");
@@ -80,12 +104,30 @@ public static class FluentEmojiDataset
         });
         foreach (var size in sizes)
         {
-            var lines = entries.Select(e => JsonSerializer.Serialize(new { file_name = "images/" + FileName(e), text = e.Caption }));
-            var metadata = Path.Combine(outputFolder, size.ToString(), ImageFolder.MetadataFile);
-            File.WriteAllLines(metadata + ".tmp", lines);
-            File.Move(metadata + ".tmp", metadata, overwrite: true);
+            // One row per image, its captions as a list (Hugging Face reads a list of strings as a sequence feature): each image
+            // is drawn equally often however many captions it has, and a super-resolution stage pairs rows across sizes by order.
+            var folder = Path.Combine(outputFolder, size.ToString());
+            WriteJsonLines(Path.Combine(folder, ImageFolder.MetadataFile), entries.Select(e => JsonSerializer.Serialize(e.Captions.Count == 1
+                ? new { file_name = "images/" + FileName(e), text = (object)e.Caption }
+                : new { file_name = "images/" + FileName(e), text = (object)e.Captions }, Json)));
+            // The bare short names as prompt lines (t2i eval --prompts): retrieval by the name a user would type. In a seeded
+            // shuffle, because eval takes a file's first --count lines: those are then a fair sample of the whole set.
+            WriteJsonLines(Path.Combine(folder, NamesFile), ModelEvaluator.PickRows(entries.Count, entries.Count, seed: 0).Select(i =>
+                JsonSerializer.Serialize(new { file_name = "images/" + FileName(entries[i]), text = entries[i].ShortName }, Json)));
         }
-        return entries.Count;
+        return new Written(entries.Count, entries.Sum(e => e.Captions.Count),
+            entries.Where(e => !e.Annotated).Select(e => e.Stem).Distinct().ToList());
+    }
+
+    /// <summary>Beside metadata.jsonl: each row's bare short name, in the layout of <c>t2i eval --prompts</c>, rows in a seeded shuffle.</summary>
+    public const string NamesFile = "names.jsonl";
+
+    static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    static void WriteJsonLines(string path, IEnumerable<string> lines)
+    {
+        File.WriteAllLines(path + ".tmp", lines);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     static string FileName(Entry entry) => $"{entry.Style}-{entry.Stem}.png";

@@ -21,12 +21,16 @@ public sealed record BadRow(int Line, string? FileName, string Reason)
     }
 }
 
-/// <summary>One usable row: the image file (absolute) and its caption.</summary>
-public sealed record ImageFolderRow(int Line, string FileName, string Path, string Text);
+/// <summary>One usable row: the image file (absolute) and its captions; <see cref="Text"/>, the first, is the row's caption where one is needed.</summary>
+public sealed record ImageFolderRow(int Line, string FileName, string Path, IReadOnlyList<string> Captions)
+{
+    public string Text => Captions[0];
+}
 
 /// <summary>
 /// Hugging Face's "imagefolder" layout: a folder of images with a <c>metadata.jsonl</c> of
-/// <c>{"file_name": ..., "text": ...}</c> lines (file names relative to the folder). Reading checks
+/// <c>{"file_name": ..., "text": ...}</c> lines (file names relative to the folder), "text" one caption
+/// or a list of them (training draws one per step, the first is the row's caption elsewhere). Reading checks
 /// every row (valid JSON, a caption, a file inside the folder that decodes) so a bad row is found
 /// before training starts, not hours into it.
 /// </summary>
@@ -73,31 +77,39 @@ public sealed class ImageFolder
         File.ReadLines(path).Select((text, i) => (i + 1, text)).Where(l => !string.IsNullOrWhiteSpace(l.text));
 
     /// <summary>
-    /// One <c>{"file_name": ..., "text": ...}</c> line: both strings (the text trimmed), or what is wrong with it.
-    /// <paramref name="textIs"/> names the text in that message ("caption", "prompt").
+    /// One <c>{"file_name": ..., "text": ...}</c> line: the file name and the text (trimmed; with <paramref name="listAllowed"/>,
+    /// a list of them), or what is wrong with it. <paramref name="textIs"/> names the text in that message ("caption", "prompt").
     /// </summary>
-    internal static (string? FileName, string? Text, string? Problem) ParseLine(string json, string textIs)
+    internal static (string? FileName, IReadOnlyList<string>? Texts, string? Problem) ParseLine(string json, string textIs, bool listAllowed)
     {
         string? fileName = null;
-        string? text = null;
+        List<string>? texts = null;
         try
         {
             using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind != JsonValueKind.Object) return (null, null, "not a JSON object");
             if (document.RootElement.TryGetProperty("file_name", out var f) && f.ValueKind == JsonValueKind.String) fileName = f.GetString();
-            if (document.RootElement.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String) text = t.GetString();
+            if (document.RootElement.TryGetProperty("text", out var t))
+            {
+                if (t.ValueKind == JsonValueKind.String) texts = [t.GetString()!];
+                else if (t.ValueKind == JsonValueKind.Array && listAllowed)
+                    texts = t.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.String ? item.GetString()! : "").ToList();
+            }
         }
         catch (JsonException e)
         {
             return (null, null, $"invalid JSON ({e.Message})");
         }
-        if (string.IsNullOrWhiteSpace(fileName)) return (null, text, "no \"file_name\" string");
-        return string.IsNullOrWhiteSpace(text) ? (fileName, null, $"empty or missing \"text\" {textIs}") : (fileName, text.Trim(), null);
+        if (string.IsNullOrWhiteSpace(fileName)) return (null, null, "no \"file_name\" string");
+        if (texts is null || texts.Count == 0 || texts is [var only] && string.IsNullOrWhiteSpace(only))
+            return (fileName, null, $"empty or missing \"text\" {textIs}" + (listAllowed ? " (a string or a list of strings)" : ""));
+        if (texts.Any(string.IsNullOrWhiteSpace)) return (fileName, null, $"an empty or non-string {textIs} in the \"text\" list");
+        return (fileName, texts.Select(x => x.Trim()).ToList(), null);
     }
 
     static (ImageFolderRow?, BadRow?) ParseRow(string root, int line, string json)
     {
-        var (fileName, text, problem) = ParseLine(json, "caption");
+        var (fileName, captions, problem) = ParseLine(json, "caption", listAllowed: true);
         if (problem is not null) return (null, new BadRow(line, fileName, problem));
         var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(root, fileName!));
         if (!path.StartsWith(root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -112,7 +124,7 @@ public sealed class ImageFolder
         {
             return (null, new BadRow(line, fileName, $"cannot be decoded ({e.Message})"));
         }
-        return (new ImageFolderRow(line, fileName!, path, text!), null);
+        return (new ImageFolderRow(line, fileName!, path, captions!), null);
     }
 
     /// <summary>

@@ -26,10 +26,10 @@ public static class HeldOutPrompts
         var bad = new List<BadRow>();
         foreach (var (lineNumber, line) in ImageFolder.NonBlankLines(path))
         {
-            var (fileName, text, problem) = ImageFolder.ParseLine(line, "prompt");
+            var (fileName, texts, problem) = ImageFolder.ParseLine(line, "prompt", listAllowed: false);
             if (problem is null && !rowOf.ContainsKey(fileName!))
                 problem = $"not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}";
-            if (problem is null) prompts.Add(new HeldOutPrompt(text!, rowOf[fileName!]));
+            if (problem is null) prompts.Add(new HeldOutPrompt(texts![0], rowOf[fileName!]));
             else bad.Add(new BadRow(lineNumber, fileName, problem));
         }
         if (bad.Count > 0)

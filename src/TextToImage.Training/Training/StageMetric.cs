@@ -25,7 +25,6 @@ public sealed class StageMetric
     readonly ImageFolder _data;
     readonly Tensor _pixels;
     readonly TextEmbeddingCache _text;
-    readonly IReadOnlyList<string> _captions;
     readonly string _runFolder;
     readonly StepCsv _file;
 
@@ -34,7 +33,6 @@ public sealed class StageMetric
         TextEmbeddingCache text)
     {
         (_runFolder, _stage, _objective, _data, _pixels, _text) = (runFolder, stage, objective, data, pixels, text);
-        _captions = data.Rows.Select(r => r.Text).ToList();
         var scores = IsSuperResolution ? "psnr,ssim,bicubic_psnr,bicubic_ssim" : "top1,top5,top1_chance,top5_chance";
         _file = new StepCsv(PathIn(runFolder), $"step,samples,train_seconds,sampler,count,{scores}", resumedStep);
     }
@@ -52,7 +50,7 @@ public sealed class StageMetric
         network.eval();
         var stage = _stage.AsCascadeStage(network, PredictionTypes.Name(_objective));
         var settings = new EvalSettings { ModelFolder = _stage.ModelFolderPath, DataFolder = _data.Folder, Count = count, Samplers = [] };
-        var evaluator = new ModelEvaluator([stage], prompts => _text.Select(prompts, _captions), ComputeTarget.Cpu, settings);
+        var evaluator = new ModelEvaluator([stage], _text.Select, ComputeTarget.Cpu, settings);
         var rows = ModelEvaluator.PickRows(_data.Rows.Count, count, settings.Seed);
         var report = new EvalReport
         {

@@ -12,37 +12,56 @@ namespace TextToImage.Training.Training;
 /// computed once and kept beside the data in <c>.t2i-cache/</c>, keyed by the encoder's config and
 /// the captions: training never runs the encoder. Token states are trimmed to the longest caption
 /// (padding is masked everywhere, so the extra columns would change nothing but cost memory).
+/// A row with several captions has several consecutive caption rows (<see cref="CaptionOf"/>).
 /// </summary>
 public sealed class TextEmbeddingCache : IDisposable
 {
-    TextEmbeddingCache(Tensor states, Tensor mask, Tensor emptyStates, Tensor emptyMask)
+    readonly IReadOnlyList<string> _captions;
+    readonly int[] _firstCaption;   // per image row, then one past the last caption
+
+    TextEmbeddingCache(IReadOnlyList<IReadOnlyList<string>> rowCaptions, Tensor states, Tensor mask, Tensor emptyStates, Tensor emptyMask)
     {
+        _captions = rowCaptions.SelectMany(c => c).ToList();
+        _firstCaption = new int[rowCaptions.Count + 1];
+        for (var row = 0; row < rowCaptions.Count; row++) _firstCaption[row + 1] = _firstCaption[row] + rowCaptions[row].Count;
         States = states;
         Mask = mask;
         EmptyStates = emptyStates;
         EmptyMask = emptyMask;
     }
 
-    /// <summary>[N, L, D] float32, zero at padding.</summary>
+    /// <summary>[C, L, D] float32, zero at padding: one row per caption, the rows' captions in order.</summary>
     public Tensor States { get; }
 
-    /// <summary>[N, L] bool, true for real tokens.</summary>
+    /// <summary>[C, L] bool, true for real tokens.</summary>
     public Tensor Mask { get; }
 
     /// <summary>The empty prompt, [1, L, D] and [1, L]: the unconditional row of guidance.</summary>
     public Tensor EmptyStates { get; }
     public Tensor EmptyMask { get; }
 
-    public static TextEmbeddingCache Load(string dataFolder, string textEncoderFolder, IReadOnlyList<string> captions, Action<string>? log = null)
+    /// <summary>
+    /// The caption row of image <paramref name="row"/>: its only caption, or one of its captions drawn uniformly
+    /// (only then is <paramref name="random"/> drawn from, so a dataset of single captions trains as it always did).
+    /// </summary>
+    public long CaptionOf(int row, Random random)
+    {
+        var (first, end) = (_firstCaption[row], _firstCaption[row + 1]);
+        return end - first == 1 ? first : first + random.Next(end - first);
+    }
+
+    /// <param name="rowCaptions">Each image row's captions (at least one each).</param>
+    public static TextEmbeddingCache Load(string dataFolder, string textEncoderFolder, IReadOnlyList<IReadOnlyList<string>> rowCaptions, Action<string>? log = null)
     {
         var config = TextEncoderConfig.Load(textEncoderFolder);
+        var captions = rowCaptions.SelectMany(c => c).ToList();
         var key = Key(config, captions);
         var path = Path.Combine(dataFolder, ".t2i-cache", $"text-{key}.safetensors");
         if (File.Exists(path))
         {
             var saved = Safetensors.Load(path);
             log?.Invoke($"text embeddings: {path} (cached)");
-            return FromSaved(saved);
+            return FromSaved(rowCaptions, saved);
         }
 
         log?.Invoke($"text embeddings: encoding {captions.Count} captions once into {path}");
@@ -69,27 +88,27 @@ public sealed class TextEmbeddingCache : IDisposable
         };
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Safetensors.Save(path, entries, metadata: new Dictionary<string, string> { ["captions"] = captions.Count.ToString() });
-        return FromSaved(entries.ToDictionary(e => e.Key, e => e.Value.DetachFromDisposeScope()));
+        return FromSaved(rowCaptions, entries.ToDictionary(e => e.Key, e => e.Value.DetachFromDisposeScope()));
     }
 
     /// <summary>
-    /// The cached rows of <paramref name="prompts"/>, each a caption of <paramref name="captions"/> (the rows the cache
-    /// was made from) or "" (the empty prompt); pooled embeddings are zero (the networks trained here pool nothing).
+    /// The cached rows of <paramref name="prompts"/>, each a caption of the dataset or "" (the empty prompt);
+    /// pooled embeddings are zero (the networks trained here pool nothing).
     /// </summary>
-    public TextEmbeddings Select(IReadOnlyList<string> prompts, IReadOnlyList<string> captions)
+    public TextEmbeddings Select(IReadOnlyList<string> prompts)
     {
         using var scope = NewDisposeScope();
         var rowOf = new Dictionary<string, long>();
-        for (var i = captions.Count - 1; i >= 0; i--) rowOf[captions[i]] = i;
+        for (var i = _captions.Count - 1; i >= 0; i--) rowOf[_captions[i]] = i;
         var states = cat([States, EmptyStates], 0);
         var mask = cat([Mask, EmptyMask], 0);
-        var rows = prompts.Select(p => p == "" ? captions.Count
+        var rows = prompts.Select(p => p == "" ? _captions.Count
             : rowOf.TryGetValue(p, out var row) ? row : throw new ArgumentException($"'{p}' is not a caption of the cached dataset.")).ToArray();
         using var index = tensor(rows);
         return new TextEmbeddings(states.index_select(0, index), mask.index_select(0, index), zeros(rows.Length, States.shape[2]));
     }
 
-    static TextEmbeddingCache FromSaved(IReadOnlyDictionary<string, Tensor> saved) => new(
+    static TextEmbeddingCache FromSaved(IReadOnlyList<IReadOnlyList<string>> rowCaptions, IReadOnlyDictionary<string, Tensor> saved) => new(rowCaptions,
         saved["states"],
         saved["mask"].to_type(ScalarType.Bool).DetachFromDisposeScope(),
         saved["empty_states"],

@@ -9,7 +9,7 @@ public sealed record TrainingBatch(Tensor Input, Tensor Timesteps, Tensor States
 
 /// <summary>
 /// Builds training batches for one stage from the dataset in memory: images drawn with replacement,
-/// timesteps uniform, captions dropped to the empty prompt at the dropout rate. For a
+/// one of each image's captions drawn uniformly, timesteps uniform, captions dropped to the empty prompt at the dropout rate. For a
 /// super-resolution stage the conditioning image is the high-resolution image downsampled to the
 /// previous stage's size (area), upsampled back as the sampler does (bilinear, corners aligned) and
 /// noised to a random augmentation level, which the network is told as its class label; then both
@@ -24,6 +24,7 @@ public sealed class TrainingBatches(
         var count = (int)pixels.shape[0];
         var rows = Enumerable.Range(0, batchSize).Select(_ => (long)random.Managed.Next(count)).ToArray();
         var dropped = Enumerable.Range(0, batchSize).Select(_ => random.Managed.NextDouble() < options.ConditioningDropout).ToArray();
+        var captions = rows.Select(row => text.CaptionOf((int)row, random.Managed)).ToArray();
         var index = tensor(rows);
         var x0 = pixels.index_select(0, index).to_type(ScalarType.Float32).div_(127.5).sub_(1.0);
 
@@ -46,14 +47,14 @@ public sealed class TrainingBatches(
         var target = schedule.TrainingTarget(objective, x0, noise, timesteps);
         var input = conditioning is null ? noisy : cat([noisy, conditioning], 1);
 
-        var (states, mask) = Conditioning(index, dropped);
+        var (states, mask) = Conditioning(tensor(captions), dropped);
         return new TrainingBatch(input, timesteps, states, mask, levels, target, LossWeights(timesteps));
     }
 
-    (Tensor States, Tensor Mask) Conditioning(Tensor index, bool[] dropped)
+    (Tensor States, Tensor Mask) Conditioning(Tensor captions, bool[] dropped)
     {
-        var states = text.States.index_select(0, index);
-        var mask = text.Mask.index_select(0, index);
+        var states = text.States.index_select(0, captions);
+        var mask = text.Mask.index_select(0, captions);
         if (!dropped.Any(d => d)) return (states, mask);
         var drop = tensor(dropped).view(-1, 1);
         return (where(drop.unsqueeze(-1), text.EmptyStates.expand_as(states), states), where(drop, text.EmptyMask.expand_as(mask), mask));

@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Training.Data;
+using TextToImage.Training.Evaluation;
 
 namespace TextToImage.Training.Tests.Data;
 
@@ -38,11 +39,16 @@ public sealed class FluentEmojiDatasetTests
 
         var count = FluentEmojiDataset.Write(package, temp["out"], [16, 64], new FluentEmojiSelection { SkinTones = false });
 
-        Assert.Equal(4, count);                                   // 2 styles x (red circle, default hand); the dark hand is left out
+        Assert.Equal(4, count.Images);                            // 2 styles x (red circle, default hand); the dark hand is left out
         var small = ImageFolder.Open(temp["out/16"]);
         var large = ImageFolder.Open(temp["out/64"]);
         Assert.Equal(small.Rows.Select(r => (r.FileName, r.Text)), large.Rows.Select(r => (r.FileName, r.Text)));
         Assert.Equal(["hand, flat style", "red circle, flat style", "hand, modern style", "red circle, modern style"], small.Rows.Select(r => r.Text));
+
+        var names = File.ReadAllLines(Path.Combine(temp["out/16"], FluentEmojiDataset.NamesFile));
+        Assert.Equal(4, names.Length);                            // every row's bare name, as t2i eval --prompts reads them
+        Assert.Equal(["hand", "hand", "red circle", "red circle"], HeldOutPrompts.Load(Path.Combine(temp["out/16"], FluentEmojiDataset.NamesFile), small)
+            .Select(p => p.Text).Order());
 
         using var circle = Image.Load<Rgb24>(large.Rows[1].Path);
         Assert.Equal((64, 64), (circle.Width, circle.Height));
@@ -57,4 +63,56 @@ public sealed class FluentEmojiDatasetTests
         var error = Assert.Throws<DirectoryNotFoundException>(() => FluentEmojiDataset.List(temp.Path, new FluentEmojiSelection()));
         Assert.Contains("not the unpacked fluentui-emoji package", error.Message);
     }
+}
+
+public sealed class EmojiCaptionsTests
+{
+    static readonly EmojiAnnotation CatFace = new("cat face", ["animal", "cat", "face", "kitten", "pet"]);
+
+    [Fact]
+    public void The_file_name_caption_comes_first_then_the_words_people_type()
+    {
+        var use = new Dictionary<string, int> { ["animal"] = 120, ["cat"] = 5, ["face"] = 160, ["kitten"] = 2, ["pet"] = 9 };
+        var captions = EmojiCaptions.All("cat face", null, "flat", CatFace, k => use.GetValueOrDefault(k));
+        Assert.Equal(
+            ["cat face, flat style", "cat face", "a cat face", "cat faces", "cat face emoji", "cat face, animal, kitten, pet", "kitten"],
+            captions);
+    }
+
+    [Fact]
+    public void A_renamed_emoji_keeps_its_file_words_and_a_skin_tone_names_its_tone()
+    {
+        var enraged = new EmojiAnnotation("enraged face", ["angry"]);
+        var renamed = EmojiCaptions.All("pouting face", null, "flat", enraged, _ => 1);
+        Assert.Equal(["pouting face, flat style", "enraged face", "pouting face", "an enraged face", "enraged faces", "enraged face emoji", "enraged face, angry", "angry"], renamed);
+
+        var toned = EmojiCaptions.All("man surfing", "dark", "flat", new EmojiAnnotation("man surfing", ["surfer"]), _ => 1);
+        Assert.Equal(["man surfing, dark skin tone, flat style", "man surfing, dark skin tone", "a man surfing with dark skin"], toned);
+    }
+
+    [Fact]
+    public void Without_an_annotation_the_file_name_is_the_short_name()
+    {
+        Assert.Equal(["red circle, flat style", "red circle", "a red circle", "red circles", "red circle emoji"],
+            EmojiCaptions.All("red circle", null, "flat", null, _ => 0));
+    }
+
+    [Theory]
+    [InlineData("apple", "an apple")]
+    [InlineData("unicorn", "a unicorn")]
+    [InlineData("keycap: 1", "keycap: 1")]
+    [InlineData("A button (blood type)", "A button (blood type)")]
+    [InlineData("1st place medal", "1st place medal")]
+    public void Articles(string name, string expected) => Assert.Equal(expected, EmojiCaptions.WithArticle(name));
+
+    [Theory]
+    [InlineData("red apple", "red apples")]
+    [InlineData("cherry", "cherries")]
+    [InlineData("fox", "foxes")]
+    [InlineData("woman", "women")]
+    [InlineData("key", "keys")]
+    [InlineData("glasses", null)]
+    [InlineData("keycap: 1", null)]
+    [InlineData("Tokyo tower", "Tokyo towers")]
+    public void Plurals(string name, string? expected) => Assert.Equal(expected, EmojiCaptions.Plural(name));
 }

@@ -37,6 +37,28 @@ public sealed class ImageFolderTests
     }
 
     [Fact]
+    public void A_row_may_have_a_list_of_captions_and_the_first_is_its_caption()
+    {
+        using var folder = new TempFolder();
+        WritePng(folder["cat.png"], new Rgba32(255, 200, 0, 255));
+        File.WriteAllLines(folder[ImageFolder.MetadataFile],
+        [
+            """{"file_name": "cat.png", "text": ["cat face, flat style", " a cat face ", "kitten"]}""",
+            """{"file_name": "cat.png", "text": ["cat face", ""]}""",
+            """{"file_name": "cat.png", "text": ["cat face", 3]}""",
+            """{"file_name": "cat.png", "text": []}""",
+        ]);
+
+        var failure = Assert.Throws<InvalidDataException>(() => ImageFolder.Open(folder.Path));
+        Assert.Contains("line 2 (cat.png): an empty or non-string caption in the \"text\" list", failure.Message);
+        Assert.Contains("line 3 (cat.png): an empty or non-string caption in the \"text\" list", failure.Message);
+        Assert.Contains("line 4 (cat.png): empty or missing \"text\" caption (a string or a list of strings)", failure.Message);
+        var row = Assert.Single(ImageFolder.Open(folder.Path, BadRowPolicy.Skip).Rows);
+        Assert.Equal(["cat face, flat style", "a cat face", "kitten"], row.Captions);
+        Assert.Equal("cat face, flat style", row.Text);
+    }
+
+    [Fact]
     public void A_folder_without_metadata_or_usable_rows_is_refused_by_name()
     {
         using var folder = new TempFolder();

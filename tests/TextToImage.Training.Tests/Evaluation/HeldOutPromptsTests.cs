@@ -38,16 +38,18 @@ public sealed class HeldOutPromptsTests : IDisposable
             """{"text": "no file"}""",
             """{"file_name": "red.png", """,
             """["red.png", "a list"]""",
+            """{"file_name": "red.png", "text": ["two", "prompts"]}""",
         ]);
 
         var failure = Assert.Throws<InvalidDataException>(() => HeldOutPrompts.Load(_folder["prompts.jsonl"], data));
 
-        Assert.Contains("5 bad line(s)", failure.Message);
+        Assert.Contains("6 bad line(s)", failure.Message);
         Assert.Contains($"line 2 (green.png): not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}", failure.Message);
         Assert.Contains("line 3 (red.png): empty or missing \"text\" prompt", failure.Message);
         Assert.Contains("line 4: no \"file_name\" string", failure.Message);
         Assert.Contains("line 5: invalid JSON", failure.Message);
         Assert.Contains("line 6: not a JSON object", failure.Message);
+        Assert.Contains("line 7 (red.png): empty or missing \"text\" prompt", failure.Message);   // one prompt per line, not a list
         Assert.DoesNotContain("line 1", failure.Message);
     }
 

@@ -44,6 +44,32 @@ public sealed class StageTrainerTests : IDisposable
     static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     [Fact]
+    public void Rows_with_several_captions_train_on_each_of_them_and_the_first_is_the_row_s_caption()
+    {
+        var data = _setup.Data(16);
+        var metadata = Path.Combine(data, TinyTrainingSetup.MetadataFile);
+        File.WriteAllLines(metadata, File.ReadAllLines(metadata).Select(line =>
+        {
+            var row = System.Text.Json.Nodes.JsonNode.Parse(line)!;
+            var caption = row["text"]!.GetValue<string>();
+            row["text"] = new System.Text.Json.Nodes.JsonArray(caption, caption.Replace("a ", "one "));
+            return row.ToJsonString();
+        }));
+        var rows = TextToImage.Training.Data.ImageFolder.Open(data).Rows;
+        using var text = TextEmbeddingCache.Load(data, Path.Combine(_setup.Model, "text_encoder"), rows.Select(r => r.Captions).ToList());
+
+        Assert.Equal(8, text.States.shape[0]);                                   // both captions of each of the 4 rows
+        var random = new Random(5);
+        var drawn = Enumerable.Range(0, 400).Select(_ => text.CaptionOf(2, random)).ToHashSet();
+        Assert.Equal([4L, 5L], drawn.Order());                                   // row 2's two captions, both drawn, nothing else
+        using (var second = text.Select(["one blue square"]))
+            Assert.True(Same(second.TokenStates, text.States[5..6]));
+
+        using var trainer = Trainer("captions", _setup.Options(steps: 3));
+        Assert.Equal(3, trainer.Train().Step);
+    }
+
+    [Fact]
     public void Training_reduces_the_loss_on_a_fixed_batch()
     {
         var options = _setup.Options(steps: 200) with { LearningRate = 3e-3, BatchSize = 8, MinSnrGamma = null, CheckpointEvery = 1000, LogEvery = 50 };
