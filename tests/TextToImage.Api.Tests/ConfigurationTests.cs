@@ -37,7 +37,8 @@ public sealed class ConfigurationTests
         // The document offers the Authorize button (a security scheme and requirement) because keys are needed here.
         var document = (await bearer.Get("/swagger/v1/swagger.json")).Body!;
         Assert.NotNull(document["components"]!["securitySchemes"]!["ApiKey"]);
-        Assert.NotNull(document["security"]);
+        Assert.NotNull(document["security"]![0]!["ApiKey"]);
+        Assert.NotNull(document["paths"]!["/v1/models"]!["get"]!["responses"]!["401"]);
     }
 
     [Fact]
@@ -167,18 +168,21 @@ public sealed class ConfigurationTests
         var create = paths["/v1/generations"]!["post"]!;
         Assert.Equal("Queues a text-to-image job.", create["summary"]!.GetValue<string>());
         Assert.Equal(["200", "202", "400", "409", "413", "415", "429"], create["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(["Location"], create["responses"]!["202"]!["headers"]!.AsObject().Select(h => h.Key));
+        Assert.Equal(["Retry-After"], create["responses"]!["429"]!["headers"]!.AsObject().Select(h => h.Key));
         Assert.Contains(create["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["description"] is not null);
         var cancel = paths["/v1/generations/{id}/cancel"]!["post"]!;
-        Assert.Equal(["200", "202", "404", "409"], cancel["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(["200", "202", "404", "409", "429"], cancel["responses"]!.AsObject().Select(r => r.Key).Order());   // the rate limit covers all of /v1
 
         var schemas = document["components"]!["schemas"]!.AsObject();
         var prompt = schemas["CreateGenerationRequest"]!["properties"]!["prompt"]!;
-        Assert.Equal("a red apple, flat style", prompt["example"]!.GetValue<string>());
+        Assert.Equal("a red apple, flat style", prompt["examples"]![0]!.GetValue<string>());   // OpenAPI 3.1: JSON Schema's examples
         Assert.Contains("unconditional", prompt["description"]!.GetValue<string>());
         Assert.NotNull(schemas["GenerationResource"]!["properties"]!["queuePosition"]!["description"]);
-        // No keys configured: no lock icons, no Authorize button.
+        // No keys configured: no lock icons, no Authorize button, no 401; the API says it is open (one empty requirement).
         Assert.Null(document["components"]!["securitySchemes"]);
-        Assert.Null(document["security"]);
+        Assert.Equal("[{}]", document["security"]!.ToJsonString());
+        Assert.DoesNotContain(paths, p => p.Value!.AsObject().Any(o => o.Value!["responses"]!["401"] is not null));
 
         var ui = await api.Http.GetStringAsync("/swagger/index.html");
         Assert.Contains("swagger-ui", ui);

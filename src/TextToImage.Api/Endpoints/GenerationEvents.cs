@@ -20,6 +20,11 @@ static class GenerationEvents
     static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
     /// <summary>Follows a job until it ends.</summary>
+    /// <remarks>
+    /// Server-sent events: <c>status</c> when the status changes (data: the generation), <c>progress</c> after sampler steps,
+    /// <c>stage</c> when a stage's images are stored (the low-resolution base first), a <c>ping</c> every 15 seconds while
+    /// the job waits, and finally <c>end</c> with the finished generation, after which the stream closes.
+    /// </remarks>
     public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, HttpContext http,
         CancellationToken cancellation)
     {

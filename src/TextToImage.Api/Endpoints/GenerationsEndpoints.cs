@@ -93,6 +93,7 @@ static class GenerationsEndpoints
     }
 
     /// <summary>Reads a job: status, progress, images, errors, timings.</summary>
+    /// <remarks>Poll it after a 202 (its URL is the Location), or follow <c>/events</c> instead of polling.</remarks>
     static async Task<Results<Ok<GenerationResource>, ProblemHttpResult>> Get(string id, [AsParameters] GenerationServices services, HttpContext http,
         CancellationToken cancellation) =>
         await services.Store.GetAsync(id, cancellation) is { } record
@@ -100,6 +101,7 @@ static class GenerationsEndpoints
             : NotFound(id);
 
     /// <summary>Lists jobs, newest first.</summary>
+    /// <remarks>Pages of <c>limit</c> jobs; pass a page's <c>nextCursor</c> as <c>cursor</c> for the next, until it is null.</remarks>
     /// <param name="status">Only jobs in this status.</param>
     /// <param name="limit">Page size, 1 to 100 (default 20).</param>
     /// <param name="cursor">The <c>nextCursor</c> of the previous page.</param>

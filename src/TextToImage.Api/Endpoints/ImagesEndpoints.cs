@@ -14,8 +14,7 @@ static class ImagesEndpoints
     public static RouteGroupBuilder MapImagesApi(this RouteGroupBuilder v1)
     {
         v1.MapGet("/images/{**key}", Get).WithTags("Images").WithName("GetImage").WithSummary("Download an image")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").Produces(StatusCodes.Status304NotModified)
-            .Produces(StatusCodes.Status302Found).ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);   // 304 and 302: OpenApiContract
         // HEAD answers as GET without the body (a cache or a client checking a download); one operation in the document.
         v1.MapMethods("/images/{**key}", [HttpMethods.Head], Get).ExcludeFromDescription();
         return v1;
@@ -27,6 +26,8 @@ static class ImagesEndpoints
     static async Task<Results<FileStreamHttpResult, StatusCodeHttpResult, RedirectHttpResult, ProblemHttpResult>> Get(string key, IBlobStore blobs,
         IOptions<BlobStorageOptions> storage, HttpContext http, CancellationToken cancellation)
     {
+        // Kestrel decodes a path but keeps %2F (a slash inside a segment) encoded; generated clients encode the key's slashes so.
+        key = key.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (!BlobKey.TryParse(key, out var blobKey) || await blobs.GetPropertiesAsync(blobKey, cancellation) is not { } properties)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.");
         http.Response.Headers.CacheControl = Immutable;

@@ -15,6 +15,7 @@ static class ModelsEndpoints
     }
 
     /// <summary>The models this service runs: their stages, resolutions and defaults.</summary>
+    /// <remarks>The <c>model</c> of a request names one of these; without it, the first (the default model) runs.</remarks>
     static Ok<IReadOnlyList<ModelResource>> List(ModelCatalog catalog, CascadeEngine engine) =>
         TypedResults.Ok<IReadOnlyList<ModelResource>>(catalog.All.OrderBy(m => m.Name, StringComparer.Ordinal).Select(model => new ModelResource(
             model.Name, model.License, model.Description, model.TextEncoder, model.Name == catalog.DefaultName, engine.IsLoaded(model.Name),

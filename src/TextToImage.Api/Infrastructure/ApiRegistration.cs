@@ -51,7 +51,14 @@ static class ApiRegistration
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
         app.UseRateLimiter();
-        app.UseSwagger();
+        app.UseSwagger(swagger =>
+        {
+            // OpenAPI 3.1: its schemas are JSON Schema 2020-12, so "null is sent here" is a type, and any JSON Schema validator checks answers.
+            swagger.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1;
+            // The address the document was read from (behind a proxy: as forwarded), so clients and lint know the base URL.
+            swagger.PreSerializeFilters.Add((document, request) =>
+                document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = $"{request.Scheme}://{request.Host}{request.PathBase}" }]);
+        });
         app.UseSwaggerUI(ui => ui.DocumentTitle = "TextToImage API");
         if (api.Dashboard != "off")
             app.UseHangfireDashboard("/hangfire", new DashboardOptions

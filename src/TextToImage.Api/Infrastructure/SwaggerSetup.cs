@@ -20,6 +20,14 @@ static class SwaggerSetup
                 var xml = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
                 if (File.Exists(xml)) swagger.IncludeXmlComments(xml, includeControllerXmlComments: true);
             }
+            // Required and nullable as the C# types say, which is what the server sends and accepts.
+            swagger.SupportNonNullableReferenceTypes();
+            swagger.NonNullableReferenceTypesAsRequired();
+            // A nullable object property as allOf [$ref] + nullable: a bare $ref cannot say that null is sent.
+            swagger.UseAllOfToExtendReferenceSchemas();
+            swagger.OperationFilter<OpenApiContract>();
+            swagger.SchemaFilter<OpenApiContract>();
+            swagger.DocumentFilter<OpenApiContract>();
         }).AddOptions<SwaggerGenOptions>().Configure<ApiKeys>((swagger, keys) =>
         {
             // Lock icons and the Authorize button only where a key is asked for: on an open service they would mislead.

@@ -45,7 +45,7 @@ public sealed record StoredImage(string Key, int Width, int Height, long Seed);
 /// <summary>The images one stage produced (progressive results).</summary>
 public sealed record StageOutput(string Stage, int StageIndex, int Resolution, IReadOnlyList<StoredImage> Images);
 
-/// <summary>Why a job failed: a stable <see cref="Code"/> for programs, a message for people.</summary>
+/// <summary>Why a job failed: a stable <c>code</c> for programs, a message for people.</summary>
 public sealed record JobError(string Code, string Message)
 {
     public const string InvalidRequest = "invalid_request";

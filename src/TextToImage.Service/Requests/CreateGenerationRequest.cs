@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace TextToImage.Service.Requests;
 
-/// <summary>A text-to-image job to queue. Only <see cref="Prompt"/> is required; the model's defaults fill the rest.</summary>
+/// <summary>A text-to-image job to queue. Only <c>prompt</c> is required; the model's defaults fill the rest.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateGenerationRequest
 {
