@@ -18,7 +18,7 @@ prompt=${PROMPT:-"grinning cat with smiling eyes, flat style"}
 edit_prompt=${EDIT_PROMPT:-"angry face, flat style"}
 inpaint_prompt=${INPAINT_PROMPT:-"green heart, flat style"}
 seed=${SEED:-1}
-paraphrases=${PARAPHRASES:-"a smiling cat|an angry red face|a yellow banana|a green heart shape|a ripe tomato|a penguin|a cup of hot coffee|a friendly ghost"}
+paraphrases=${PARAPHRASES:-"a smiling cat|an angry red face|a yellow banana|a green heart shape|a ripe tomato|a black and white bird from Antarctica|a cup of hot coffee|a friendly ghost"}
 
 t2i() { deploy/t2i "$@"; }   # builds the command line first when its sources changed
 
