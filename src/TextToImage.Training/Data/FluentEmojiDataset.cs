@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SkiaSharp;
 using Svg.Skia;
+using TextToImage.Diffusion.IO;
 using TextToImage.Training.Evaluation;
 
 namespace TextToImage.Training.Data;
@@ -107,9 +108,8 @@ public static class FluentEmojiDataset
             // One row per image, its captions as a list (Hugging Face reads a list of strings as a sequence feature): each image
             // is drawn equally often however many captions it has, and a super-resolution stage pairs rows across sizes by order.
             var folder = Path.Combine(outputFolder, size.ToString());
-            WriteJsonLines(Path.Combine(folder, ImageFolder.MetadataFile), entries.Select(e => JsonSerializer.Serialize(e.Captions.Count == 1
-                ? new { file_name = "images/" + FileName(e), text = (object)e.Caption }
-                : new { file_name = "images/" + FileName(e), text = (object)e.Captions }, Json)));
+            WriteJsonLines(Path.Combine(folder, ImageFolder.MetadataFile), entries.Select(e => JsonSerializer.Serialize(
+                new { file_name = "images/" + FileName(e), text = e.Captions.Count == 1 ? (object)e.Caption : e.Captions }, Json)));
             // The bare short names as prompt lines (t2i eval --prompts): retrieval by the name a user would type. In a seeded
             // shuffle, because eval takes a file's first --count lines: those are then a fair sample of the whole set.
             WriteJsonLines(Path.Combine(folder, NamesFile), ModelEvaluator.PickRows(entries.Count, entries.Count, seed: 0).Select(i =>
@@ -124,11 +124,7 @@ public static class FluentEmojiDataset
 
     static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    static void WriteJsonLines(string path, IEnumerable<string> lines)
-    {
-        File.WriteAllLines(path + ".tmp", lines);
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    static void WriteJsonLines(string path, IEnumerable<string> lines) => AtomicFile.WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
 
     static string FileName(Entry entry) => $"{entry.Style}-{entry.Stem}.png";
 

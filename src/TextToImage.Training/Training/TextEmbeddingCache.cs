@@ -16,12 +16,13 @@ namespace TextToImage.Training.Training;
 /// </summary>
 public sealed class TextEmbeddingCache : IDisposable
 {
-    readonly IReadOnlyList<string> _captions;
+    readonly Dictionary<string, long> _captionRow = new();   // each caption's first caption row
     readonly int[] _firstCaption;   // per image row, then one past the last caption
 
     TextEmbeddingCache(IReadOnlyList<IReadOnlyList<string>> rowCaptions, Tensor states, Tensor mask, Tensor emptyStates, Tensor emptyMask)
     {
-        _captions = rowCaptions.SelectMany(c => c).ToList();
+        foreach (var (caption, row) in rowCaptions.SelectMany(c => c).Select((caption, row) => (caption, (long)row)))
+            _captionRow.TryAdd(caption, row);
         _firstCaption = new int[rowCaptions.Count + 1];
         for (var row = 0; row < rowCaptions.Count; row++) _firstCaption[row + 1] = _firstCaption[row] + rowCaptions[row].Count;
         States = states;
@@ -98,14 +99,12 @@ public sealed class TextEmbeddingCache : IDisposable
     public TextEmbeddings Select(IReadOnlyList<string> prompts)
     {
         using var scope = NewDisposeScope();
-        var rowOf = new Dictionary<string, long>();
-        for (var i = _captions.Count - 1; i >= 0; i--) rowOf[_captions[i]] = i;
-        var states = cat([States, EmptyStates], 0);
-        var mask = cat([Mask, EmptyMask], 0);
-        var rows = prompts.Select(p => p == "" ? _captions.Count
-            : rowOf.TryGetValue(p, out var row) ? row : throw new ArgumentException($"'{p}' is not a caption of the cached dataset.")).ToArray();
-        using var index = tensor(rows);
-        return new TextEmbeddings(states.index_select(0, index), mask.index_select(0, index), zeros(rows.Length, States.shape[2]));
+        // Row by row (views, then one small copy): joining the empty prompt to the whole cache would copy all of it per call.
+        var rows = prompts.Select(p => p == "" ? -1
+            : _captionRow.TryGetValue(p, out var row) ? row : throw new ArgumentException($"'{p}' is not a caption of the cached dataset.")).ToArray();
+        var states = cat(rows.Select(r => r < 0 ? EmptyStates : States.narrow(0, r, 1)).ToList(), 0);
+        var mask = cat(rows.Select(r => r < 0 ? EmptyMask : Mask.narrow(0, r, 1)).ToList(), 0);
+        return new TextEmbeddings(states, mask, zeros(rows.Length, States.shape[2]));
     }
 
     static TextEmbeddingCache FromSaved(IReadOnlyList<IReadOnlyList<string>> rowCaptions, IReadOnlyDictionary<string, Tensor> saved) => new(rowCaptions,
