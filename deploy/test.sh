@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, then runs every test of the solution.
-# Needs the .NET 10 SDK. Node.js and npm (Azurite, playwright-core) and Debian's chromium are
+# Needs the .NET 10 SDK. Node.js and npm (Azurite, playwright-core), Debian's chromium and postgresql are
 # installed with apt-get when missing, which needs root or password-less sudo (deploy/apt-install.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 { command -v node >/dev/null && command -v npm >/dev/null; } || deploy/apt-install.sh nodejs npm || exit 1
+# The PostgreSQL tests start their own clusters (deploy/postgres.sh); install the server once here,
+# before test projects that run side by side could each try.
+deploy/apt-install.sh postgresql || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Test projects run side by side, one per core. libtorch would give each process a thread per core

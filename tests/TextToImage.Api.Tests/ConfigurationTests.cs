@@ -78,6 +78,44 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task With_api_keys_a_job_is_its_callers_and_another_key_finds_nothing_while_an_operator_key_sees_all()
+    {
+        using var host = new ApiHost(new Dictionary<string, string?>
+        {
+            ["Api:ApiKeys:0"] = "alice-key", ["Api:ApiKeys:1"] = "bob-key", ["Api:AdminKeys:0"] = "operator-key",
+        });
+        ApiClient As(string key)
+        {
+            var client = host.Client();
+            client.Http.DefaultRequestHeaders.Add("X-Api-Key", key);
+            return client;
+        }
+        using var alice = As("alice-key");
+        using var bob = As("bob-key");
+        using var admin = As("operator-key");
+
+        var id = await alice.Submit(Quick);
+        var done = await alice.WaitUntilFinished(id);
+        var image = done["images"]![0]!["url"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await alice.Http.GetAsync(image)).StatusCode);
+
+        // To Bob it does not exist, whichever way he asks.
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.Get($"/v1/generations/{id}")).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.Http.GetAsync($"/v1/generations/{id}/events")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.Post($"/v1/generations/{id}/cancel", new { })).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.Http.GetAsync(image)).StatusCode);
+        Assert.Empty((await bob.Get("/v1/generations")).Body!["items"]!.AsArray());
+        var bobs = await bob.Submit(Quick);
+        Assert.Equal([bobs], (await bob.Get("/v1/generations")).Body!["items"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+
+        // The operator sees both, and Alice still only hers.
+        Assert.Equal(HttpStatusCode.OK, (await admin.Get($"/v1/generations/{id}")).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.GetAsync(image)).StatusCode);
+        Assert.Equal(2, (await admin.Get("/v1/generations")).Body!["items"]!.AsArray().Count);
+        Assert.Equal([id], (await alice.Get("/v1/generations")).Body!["items"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Over_its_rate_a_client_gets_429_with_retry_after()
     {
         using var host = new ApiHost(new Dictionary<string, string?> { ["Api:RateLimitPerSecond"] = "1", ["Api:RateLimitBurst"] = "3" });
@@ -98,6 +136,25 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Without_configured_keys_a_new_made_up_key_on_each_request_does_not_escape_the_limit()
+    {
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Api:RateLimitPerSecond"] = "1", ["Api:RateLimitBurst"] = "3" });
+        using var api = host.Client();
+        var statuses = new List<HttpStatusCode>();
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+            request.Headers.Add("X-Api-Key", $"made-up-{i}");
+            statuses.Add((await api.Http.SendAsync(request)).StatusCode);
+        }
+        // One bucket for all of them: the burst, plus one token per second that passed.
+        var allowed = 3 + (int)Math.Ceiling(elapsed.Elapsed.TotalSeconds);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) <= allowed, $"{allowed} allowed: {string.Join(", ", statuses)}");
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+    }
+
+    [Fact]
     public async Task A_full_queue_answers_429_with_retry_after()
     {
         // No worker: whatever is queued stays queued.
@@ -114,6 +171,30 @@ public sealed class ConfigurationTests
 
         await api.Post($"/v1/generations/{second}/cancel", new { });
         await api.Submit(Quick);
+    }
+
+    [Fact]
+    public async Task A_refused_upload_leaves_no_files_behind()
+    {
+        // No worker, a queue of one: the second upscale is refused for the full queue, a replay of the first
+        // answers with the first job, another picture under its key is a conflict. Only the first job's input stays.
+        using var host = new ApiHost(new Dictionary<string, string?> { ["Jobs:InProcessWorker"] = "false", ["Jobs:MaxQueueLength"] = "1" });
+        using var api = host.Client();
+        async Task<HttpStatusCode> Upscale(int size, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/upscales") { Content = Uploads.Form([("image", Uploads.Png(size, size), "in.png")]) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            return (await api.Http.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, await Upscale(16, "first"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Upscale(16, null));
+        Assert.Equal(HttpStatusCode.Accepted, await Upscale(16, "first"));
+        Assert.Equal(HttpStatusCode.Conflict, await Upscale(20, "first"));
+
+        var job = Assert.Single((await api.Get("/v1/generations")).Body!["items"]!.AsArray());
+        var files = Directory.GetFiles(Path.Combine(host.DataRoot, "images"), "*", SearchOption.AllDirectories);
+        Assert.Equal(Path.Combine(host.DataRoot, "images", job!["id"]!.GetValue<string>(), "input.png"), Assert.Single(files));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using TextToImage.Api.Contracts;
+using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Jobs;
 
 namespace TextToImage.Api.Endpoints;
@@ -25,11 +26,11 @@ static class GenerationEvents
     /// <c>stage</c> when a stage's images are stored (the low-resolution base first), a <c>ping</c> every 15 seconds while
     /// the job waits, and finally <c>end</c> with the finished generation, after which the stream closes.
     /// </remarks>
-    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, HttpContext http,
+    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, ApiKeys keys, HttpContext http,
         CancellationToken cancellation)
     {
         var first = await store.GetAsync(id, cancellation);
-        return first is null ? GenerationsEndpoints.NotFound(id) : TypedResults.ServerSentEvents(Events(first, store, http.Request, cancellation));
+        return first is null || !keys.MaySee(http, first) ? GenerationsEndpoints.NotFound(id) : TypedResults.ServerSentEvents(Events(first, store, http.Request, cancellation));
     }
 
     static async IAsyncEnumerable<SseItem<object>> Events(GenerationRecord record, IJobStore store, HttpRequest request,

@@ -54,7 +54,7 @@ static class GenerationsEndpoints
         if (parameters is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request));
-        var outcome = await services.Submitter.SubmitAsync(parameters, claim, cancellation);
+        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), cancellation);
         return await Answer(outcome, wait, services, http, cancellation);
     }
 
@@ -96,7 +96,7 @@ static class GenerationsEndpoints
     /// <remarks>Poll it after a 202 (its URL is the Location), or follow <c>/events</c> instead of polling.</remarks>
     static async Task<Results<Ok<GenerationResource>, ProblemHttpResult>> Get(string id, [AsParameters] GenerationServices services, HttpContext http,
         CancellationToken cancellation) =>
-        await services.Store.GetAsync(id, cancellation) is { } record
+        await services.Store.GetAsync(id, cancellation) is { } record && services.Keys.MaySee(http, record)
             ? TypedResults.Ok(await record.ToResourceAsync(services.Store, http.Request, cancellation))
             : NotFound(id);
 
@@ -119,7 +119,7 @@ static class GenerationsEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var size = limit ?? 20;
-        var records = await services.Store.ListAsync(filter, size + 1, cursor, cancellation);
+        var records = await services.Store.ListAsync(filter, size + 1, cursor, services.Keys.VisibleOwner(http), cancellation);
         var page = new List<GenerationResource>();
         foreach (var record in records.Take(size)) page.Add(await record.ToResourceAsync(services.Store, http.Request, cancellation));
         return TypedResults.Ok(new GenerationPage(page, records.Count > size ? page[^1].Id : null));
@@ -133,6 +133,7 @@ static class GenerationsEndpoints
     static async Task<Results<Ok<GenerationResource>, Accepted<GenerationResource>, ProblemHttpResult>> Cancel(string id,
         [AsParameters] GenerationServices services, HttpContext http, CancellationToken cancellation)
     {
+        if (await services.Store.GetAsync(id, cancellation) is not { } seen || !services.Keys.MaySee(http, seen)) return NotFound(id);
         var outcome = await services.Canceller.CancelAsync(id, cancellation);
         if (outcome.Record is not { } record) return NotFound(id);
         var resource = record.ToResource(null, http.Request);

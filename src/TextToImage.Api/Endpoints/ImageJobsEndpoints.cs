@@ -108,7 +108,7 @@ static class ImageJobsEndpoints
 
         var claim = idempotencyKey is null ? null
             : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request, uploads));
-        var outcome = await services.Submitter.SubmitAsync(parameters, claim, cancellation, uploads);
+        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), cancellation, uploads);
         return await GenerationsEndpoints.Answer(outcome, wait, services, http, cancellation);
     }
 

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using TextToImage.Service.Blobs;
 using TextToImage.Service.Hosting;
+using TextToImage.Service.Jobs;
+using TextToImage.Api.Infrastructure;
 
 namespace TextToImage.Api.Endpoints;
 
@@ -24,11 +26,12 @@ static class ImagesEndpoints
     /// <remarks>With Azure storage and signed-URL redirects configured, answers 302 to a short-lived signed URL instead.</remarks>
     /// <param name="key">The key from an image URL of a generation, e.g. <c>{id}/0.png</c>.</param>
     static async Task<Results<FileStreamHttpResult, StatusCodeHttpResult, RedirectHttpResult, ProblemHttpResult>> Get(string key, IBlobStore blobs,
-        IOptions<BlobStorageOptions> storage, HttpContext http, CancellationToken cancellation)
+        IJobStore jobs, ApiKeys keys, IOptions<BlobStorageOptions> storage, HttpContext http, CancellationToken cancellation)
     {
         // Kestrel decodes a path but keeps %2F (a slash inside a segment) encoded; generated clients encode the key's slashes so.
         key = key.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-        if (!BlobKey.TryParse(key, out var blobKey) || await blobs.GetPropertiesAsync(blobKey, cancellation) is not { } properties)
+        if (!BlobKey.TryParse(key, out var blobKey) || !await MaySee(blobKey, jobs, keys, http, cancellation)
+            || await blobs.GetPropertiesAsync(blobKey, cancellation) is not { } properties)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.");
         http.Response.Headers.CacheControl = Immutable;
         var etag = EntityTagHeaderValue.Parse(properties.ETag);
@@ -51,5 +54,13 @@ static class ImagesEndpoints
         return stream is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such image.", detail: $"There is no image with key '{key}'.")
             : TypedResults.Stream(stream, properties.ContentType, lastModified: properties.LastModified, entityTag: etag);
+    }
+
+    /// <summary>An image is its job's: the first segment of its key is the job id, and another caller's job is absent.</summary>
+    static async Task<bool> MaySee(BlobKey key, IJobStore jobs, ApiKeys keys, HttpContext http, CancellationToken cancellation)
+    {
+        if (keys.VisibleOwner(http) is null) return true;
+        var slash = key.Value.IndexOf('/');
+        return slash > 0 && await jobs.GetAsync(key.Value[..slash], cancellation) is { } record && keys.MaySee(http, record);
     }
 }

@@ -8,6 +8,9 @@ public sealed class ApiOptions
     /// <summary>When any are set, every /v1 request needs one (<c>X-Api-Key</c> or <c>Authorization: Bearer</c>).</summary>
     public List<string> ApiKeys { get; set; } = [];
 
+    /// <summary>Operator keys: valid wherever an API key is, and they see (list, read, cancel) every caller's jobs.</summary>
+    public List<string> AdminKeys { get; set; } = [];
+
     /// <summary>Requests per second per API key (or per client address without keys); 0 turns limiting off.</summary>
     public int RateLimitPerSecond { get; set; } = 50;
 

@@ -32,6 +32,7 @@ static class ApiRegistration
                     : $"Send the body as multipart/form-data, not '{context.HttpContext.Request.ContentType}'.";
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddSingleton<ApiKeys>();

@@ -7,13 +7,20 @@ using TextToImage.Service.Models;
 
 namespace TextToImage.Api.Infrastructure;
 
-/// <summary>The job store answers a query.</summary>
+/// <summary>The job store answers a query (for PostgreSQL: its schema is migrated, too).</summary>
 sealed class JobStoreCheck(IJobStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellation)
     {
-        await store.PingAsync(cancellation);
-        return HealthCheckResult.Healthy();
+        try
+        {
+            await store.PingAsync(cancellation);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy($"The job database does not answer: {e.Message}", e);
+        }
     }
 }
 

@@ -9,10 +9,12 @@ namespace TextToImage.Diffusion.IO;
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="tempFolder">Where the temp file goes (on the same file system, for the rename); beside the target when null.
+    /// A process killed mid-write leaves its temp file behind: a folder of their own keeps them out of the target's.</param>
+    public static void Write(string path, Action<Stream> write, string? tempFolder = null)
     {
         var target = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(tempFolder ?? Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))

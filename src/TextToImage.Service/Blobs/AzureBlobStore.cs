@@ -52,6 +52,12 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
+    public async Task<bool> DeleteAsync(BlobKey key, CancellationToken cancellation)
+    {
+        await EnsureContainerAsync(cancellation);
+        return (await container.GetBlobClient(key.Value).DeleteIfExistsAsync(cancellationToken: cancellation)).Value;
+    }
+
     public async Task<Stream?> OpenReadAsync(BlobKey key, CancellationToken cancellation)
     {
         try

@@ -6,19 +6,32 @@ namespace TextToImage.Service.Blobs;
 /// <summary>Blobs as files under one folder; writes go to a temporary file, then rename.</summary>
 public sealed class FileSystemBlobStore : IBlobStore
 {
+    /// <summary>Temp files of writes in progress: not a valid key, so never a blob, and out of the jobs' folders.</summary>
+    const string TempFolderName = ".partial";
+
+    /// <summary>A write takes milliseconds; a temp file this old belongs to a process that was killed.</summary>
+    static readonly TimeSpan StaleTempAge = TimeSpan.FromHours(1);
+
     readonly string root;
+    readonly string temp;
 
     public FileSystemBlobStore(string folder)
     {
         root = Path.GetFullPath(folder);
-        Directory.CreateDirectory(root);
+        temp = Path.Combine(root, TempFolderName);
+        Directory.CreateDirectory(temp);
+        foreach (var stale in new DirectoryInfo(temp).EnumerateFiles().Where(f => DateTime.UtcNow - f.LastWriteTimeUtc > StaleTempAge))
+        {
+            try { stale.Delete(); }
+            catch (IOException) { /* another process is cleaning up too */ }
+        }
     }
 
     public Task PutAsync(BlobKey key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellation)
     {
         var path = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        AtomicFile.Write(path, stream => stream.Write(content.Span));
+        AtomicFile.Write(path, stream => stream.Write(content.Span), temp);
         return Task.CompletedTask;
     }
 
@@ -44,6 +57,20 @@ public sealed class FileSystemBlobStore : IBlobStore
         {
             return Task.FromResult<Stream?>(null);
         }
+    }
+
+    public Task<bool> DeleteAsync(BlobKey key, CancellationToken cancellation)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path)) return Task.FromResult(false);
+        File.Delete(path);
+        // Folders the key made (a job's folder, its stage folders) go with their last file.
+        for (var folder = Path.GetDirectoryName(path)!; folder != root && !Directory.EnumerateFileSystemEntries(folder).Any(); folder = Path.GetDirectoryName(folder)!)
+        {
+            try { Directory.Delete(folder); }
+            catch (IOException) { break; } // a writer put something there meanwhile
+        }
+        return Task.FromResult(true);
     }
 
     public Uri? SignedUrl(BlobKey key, TimeSpan lifetime) => null;

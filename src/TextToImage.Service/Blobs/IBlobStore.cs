@@ -12,6 +12,9 @@ public interface IBlobStore
     /// <summary>The blob's bytes as a stream the caller disposes; null when absent.</summary>
     Task<Stream?> OpenReadAsync(BlobKey key, CancellationToken cancellation);
 
+    /// <summary>Removes the blob; false when there was none.</summary>
+    Task<bool> DeleteAsync(BlobKey key, CancellationToken cancellation);
+
     /// <summary>A time-limited URL that serves the blob without this service; null where the provider has none.</summary>
     Uri? SignedUrl(BlobKey key, TimeSpan lifetime);
 

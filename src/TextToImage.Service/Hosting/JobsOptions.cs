@@ -5,8 +5,14 @@ public sealed class JobsOptions
 {
     public const string Section = "Jobs";
 
-    /// <summary>Hangfire storage: <c>sqlite</c> (the embedded default).</summary>
-    public string Storage { get; set; } = "sqlite";
+    /// <summary>The name under <c>ConnectionStrings</c> of the PostgreSQL database (<c>ConnectionStrings:Jobs</c>).</summary>
+    public const string ConnectionStringName = "Jobs";
+
+    /// <summary>
+    /// Where Hangfire's queue and our job records live: <c>sqlite</c> (files on this machine, the
+    /// embedded default) or <c>postgresql</c> (one database for a fleet, at <c>ConnectionStrings:Jobs</c>).
+    /// </summary>
+    public JobStoreEngine Storage { get; set; } = JobStoreEngine.Sqlite;
 
     /// <summary>SQLite file of job records; relative paths are under the data root.</summary>
     public string? Database { get; set; }
@@ -16,7 +22,11 @@ public sealed class JobsOptions
 
     public string Queue { get; set; } = "generation";
 
-    /// <summary>Concurrent generations per server; one per device is the sensible setting.</summary>
+    /// <summary>
+    /// Jobs one process runs at a time. Only 1: a process drives one device, and the engine runs one
+    /// job on it at a time, so a second Hangfire worker would claim a job and then wait, shown as
+    /// running while it is not. More jobs at once means more worker processes (one per device).
+    /// </summary>
     public int WorkerCount { get; set; } = 1;
 
     /// <summary>Whether the API process also runs the generation worker (the embedded default).</summary>
@@ -44,12 +54,17 @@ public sealed class JobsOptions
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>What is wrong with these settings, one clause each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems()
+    /// <param name="connectionString"><c>ConnectionStrings:Jobs</c>, which PostgreSQL needs.</param>
+    public IReadOnlyList<string> Problems(string? connectionString = null)
     {
         var problems = new List<string>();
-        if (Storage != "sqlite") problems.Add($"Jobs:Storage '{Storage}' is not supported; use 'sqlite'");
+        if (!Enum.IsDefined(Storage)) problems.Add($"Jobs:Storage '{Storage}' is not supported; use 'sqlite' or 'postgresql'");
+        if (Storage == JobStoreEngine.Postgresql && string.IsNullOrWhiteSpace(connectionString))
+            problems.Add("Jobs:Storage 'postgresql' needs the database in ConnectionStrings:Jobs (environment ConnectionStrings__Jobs), " +
+                         "e.g. Host=db;Database=texttoimage;Username=t2i;Password=...");
         if (string.IsNullOrWhiteSpace(Queue)) problems.Add("Jobs:Queue must name a queue");
-        if (WorkerCount < 1) problems.Add($"Jobs:WorkerCount must be at least 1, not {WorkerCount}");
+        if (WorkerCount != 1)
+            problems.Add($"Jobs:WorkerCount must be 1, not {WorkerCount}: a process runs one job at a time on its device; run one worker process per device");
         if (MaxQueueLength < 1) problems.Add($"Jobs:MaxQueueLength must be at least 1, not {MaxQueueLength}");
         if (MaxAttempts is < 1 or > 10) problems.Add($"Jobs:MaxAttempts must be between 1 and 10, not {MaxAttempts}");
         if (LeaseDuration <= TimeSpan.FromSeconds(2)) problems.Add($"Jobs:LeaseDuration must be longer than 2 seconds, not {LeaseDuration}");
@@ -58,4 +73,11 @@ public sealed class JobsOptions
             if (value <= TimeSpan.Zero) problems.Add($"Jobs:{name} must be positive, not {value}");
         return problems;
     }
+}
+
+/// <summary>The databases <see cref="JobsOptions.Storage"/> can name.</summary>
+public enum JobStoreEngine
+{
+    Sqlite,
+    Postgresql,
 }

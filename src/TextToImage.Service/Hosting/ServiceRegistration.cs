@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,9 +29,17 @@ public static class ServiceRegistration
 
         // Read now, not on first use: Hangfire's server and storage are configured from these values.
         var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        if (jobs.Problems() is { Count: > 0 } problems)
+        var jobsDatabase = configuration.GetConnectionString(JobsOptions.ConnectionStringName);
+        if (jobs.Problems(jobsDatabase) is { Count: > 0 } problems)
             throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions), problems);
-        services.AddSingleton<IJobStore>(_ => new SqliteJobStore(dataRoot.Resolve(jobs.Database, "jobs.db")));
+        if (jobs.Storage == JobStoreEngine.Postgresql)
+        {
+            services.AddSingleton(provider => new PostgresJobStore(jobsDatabase!, provider.GetRequiredService<ILogger<PostgresJobStore>>()));
+            services.AddSingleton<IJobStore>(provider => provider.GetRequiredService<PostgresJobStore>());
+            services.AddHostedService<PostgresSchemaStartup>();
+        }
+        else
+            services.AddSingleton<IJobStore>(_ => new SqliteJobStore(dataRoot.Resolve(jobs.Database, "jobs.db")));
         services.AddSingleton(BlobStore);
         services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, environment, dataRoot),
             provider.GetRequiredService<IOptions<ModelsOptions>>().Value.Default, provider.GetRequiredService<ILogger<ModelCatalog>>()));
@@ -44,12 +53,30 @@ public static class ServiceRegistration
         services.AddTransient<GenerationJob>();
         services.AddHostedService<JobRecovery>();
 
-        SqliteNative.EnsureInitialized();
-        services.AddHangfire(config => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(dataRoot.Resolve(jobs.HangfireDatabase, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = jobs.QueuePollInterval }));
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (jobs.Storage == JobStoreEngine.Postgresql)
+                config.UsePostgreSqlStorage(postgres => postgres.UseNpgsqlConnection(jobsDatabase), new PostgreSqlStorageOptions
+                {
+                    QueuePollInterval = jobs.QueuePollInterval,
+                    // A fetched job stays invisible to other servers while its server lives (heartbeats), and
+                    // comes back soon after it dies, not after a fixed 30 minutes.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    // Installed by PostgresJobStore under its migration lock: Hangfire's own installer
+                    // fails when several processes run it at once. So the storage connects on first use,
+                    // and a database that is down at start does not stop the host.
+                    PrepareSchemaIfNecessary = false,
+                });
+            else
+            {
+                SqliteNative.EnsureInitialized();
+                config.UseSQLiteStorage(dataRoot.Resolve(jobs.HangfireDatabase, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = jobs.QueuePollInterval });
+            }
+        });
         if (runWorker)
         {
             services.AddHangfireServer(server =>

@@ -38,6 +38,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
             log.LogInformation("Generation {Id}: dispatch {Dispatch} has nothing to do (finished, canceled, superseded or held elsewhere).", generationId, dispatchId);
             return;
         }
+        log.LogInformation("Generation {Id}: claimed by {Owner} (attempt {Attempts}).", record.Id, lease.Owner, record.Attempts);
         if (record.Attempts > Options.MaxAttempts)
         {
             await Fail(record, lease.Owner, JobError.Internal, $"The job stopped its worker {record.Attempts - 1} times (crash or kill); it is not tried again.");

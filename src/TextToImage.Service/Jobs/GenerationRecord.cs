@@ -10,6 +10,12 @@ public sealed record GenerationRecord
     public DateTimeOffset? CompletedAt { get; init; }
     public required GenerationParameters Parameters { get; init; }
 
+    /// <summary>
+    /// The caller that made the job (a digest of its API key), who alone may see it; null when the
+    /// service has no API keys configured, where every caller sees every job.
+    /// </summary>
+    public string? Owner { get; init; }
+
     /// <summary>The uploaded pictures of an edit or upscale, as PNGs in the blob store; null for generations.</summary>
     public JobInputs? Inputs { get; init; }
     public JobProgress? Progress { get; init; }

@@ -8,8 +8,10 @@ namespace TextToImage.Service.Jobs;
 public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatcher, IBlobStore blobs, IOptions<JobsOptions> options, TimeProvider clock)
 {
     /// <param name="uploads">An edit's or upscale's pictures, validated PNGs: stored under the job's keys before its record
-    /// exists, so a worker never sees a job without its inputs.</param>
-    public async Task<CreateOutcome> SubmitAsync(GenerationParameters parameters, IdempotencyClaim? idempotency, CancellationToken cancellation,
+    /// exists, so a worker never sees a job without its inputs; deleted again when the submission is refused
+    /// (full queue, a repeated or conflicting idempotency key) or fails, so no blob is left that no record names.</param>
+    /// <param name="owner">The caller the job belongs to (<see cref="GenerationRecord.Owner"/>).</param>
+    public async Task<CreateOutcome> SubmitAsync(GenerationParameters parameters, IdempotencyClaim? idempotency, string? owner, CancellationToken cancellation,
         UploadedInputs? uploads = null)
     {
         var id = JobIds.Next(clock);
@@ -19,14 +21,36 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
             Status = GenerationStatus.Queued,
             CreatedAt = clock.GetUtcNow(),
             Parameters = parameters,
+            Owner = owner,
             Inputs = uploads is null ? null : await StoreInputs(id, uploads, cancellation),
         };
-        var outcome = await store.CreateAsync(record, idempotency, options.Value.MaxQueueLength, cancellation);
-        if (outcome.Result != CreateResult.Created) return outcome;
+        CreateOutcome outcome;
+        try
+        {
+            outcome = await store.CreateAsync(record, idempotency, options.Value.MaxQueueLength, cancellation);
+        }
+        catch
+        {
+            await DeleteInputs(record.Inputs);
+            throw;
+        }
+        if (outcome.Result != CreateResult.Created)
+        {
+            await DeleteInputs(record.Inputs);
+            return outcome;
+        }
         // Should the process die right here, recovery finds the record without a dispatch and queues it.
         var dispatchId = dispatcher.Enqueue(record.Id);
         await store.SetDispatchAsync(record.Id, dispatchId, CancellationToken.None);
         return outcome with { Record = record with { DispatchId = dispatchId } };
+    }
+
+    async Task DeleteInputs(JobInputs? inputs)
+    {
+        if (inputs is null) return;
+        // Not the request's token: a client that hung up must not leave the files behind.
+        await blobs.DeleteAsync(BlobKey.Parse(inputs.Image), CancellationToken.None);
+        if (inputs.Mask is not null) await blobs.DeleteAsync(BlobKey.Parse(inputs.Mask), CancellationToken.None);
     }
 
     async Task<JobInputs> StoreInputs(string id, UploadedInputs uploads, CancellationToken cancellation)
@@ -35,7 +59,15 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
         await blobs.PutAsync(image, uploads.ImagePng, ContentTypes.Png, cancellation);
         if (uploads.MaskPng is null) return new JobInputs(image.Value, null);
         var mask = BlobKey.ForMask(id);
-        await blobs.PutAsync(mask, uploads.MaskPng, ContentTypes.Png, cancellation);
+        try
+        {
+            await blobs.PutAsync(mask, uploads.MaskPng, ContentTypes.Png, cancellation);
+        }
+        catch
+        {
+            await blobs.DeleteAsync(image, CancellationToken.None);
+            throw;
+        }
         return new JobInputs(image.Value, mask.Value);
     }
 }

@@ -15,8 +15,8 @@ public interface IJobStore
 
     Task<GenerationRecord?> GetAsync(string id, CancellationToken cancellation);
 
-    /// <summary>Newest first; <paramref name="before"/> is the last id of the previous page.</summary>
-    Task<IReadOnlyList<GenerationRecord>> ListAsync(GenerationStatus? status, int limit, string? before, CancellationToken cancellation);
+    /// <summary>Newest first; <paramref name="before"/> is the last id of the previous page; <paramref name="owner"/>: only that caller's jobs (null: everyone's).</summary>
+    Task<IReadOnlyList<GenerationRecord>> ListAsync(GenerationStatus? status, int limit, string? before, string? owner, CancellationToken cancellation);
 
     Task<int> CountQueuedAsync(CancellationToken cancellation);
 

@@ -39,7 +39,7 @@ public sealed class JobRecovery(IJobStore store, IJobDispatcher dispatcher, IOpt
     {
         var recovered = 0;
         var now = clock.GetUtcNow();
-        foreach (var record in await store.ListAsync(GenerationStatus.Running, 1000, null, cancellation))
+        foreach (var record in await store.ListAsync(GenerationStatus.Running, 1000, null, null, cancellation))
         {
             var owner = record.Lease?.Owner;
             var ownerDead = owner is not null && LeaseOwners.IsDeadOnThisMachine(owner);
@@ -51,7 +51,7 @@ public sealed class JobRecovery(IJobStore store, IJobDispatcher dispatcher, IOpt
             }
             if (await Redispatch(record, ownerDead ? DateTimeOffset.MaxValue : now, cancellation)) recovered++;
         }
-        foreach (var record in await store.ListAsync(GenerationStatus.Queued, 1000, null, cancellation))
+        foreach (var record in await store.ListAsync(GenerationStatus.Queued, 1000, null, null, cancellation))
         {
             if (now - record.CreatedAt < SubmissionGrace || dispatcher.StateOf(record.DispatchId, now) != DispatchState.Lost) continue;
             if (await Redispatch(record, now, cancellation)) recovered++;

@@ -1,21 +1,20 @@
 using System.Data;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using static TextToImage.Service.Jobs.JobRows;
 
 namespace TextToImage.Service.Jobs;
 
 /// <summary>
-/// Job records in a SQLite file (WAL, so an API process and a worker process can share it).
-/// Read-modify-write operations run in IMMEDIATE transactions; conditional updates carry the
-/// lease owner, so a worker that lost its claim changes nothing.
+/// Job records in a SQLite file (WAL, so an API process and a worker process on one machine can
+/// share it). Read-modify-write operations run in IMMEDIATE transactions; conditional updates
+/// carry the lease owner, so a worker that lost its claim changes nothing.
 /// </summary>
+/// <remarks>
+/// Microsoft.Data.Sqlite's async methods run synchronously (SQLite has no asynchronous I/O); they
+/// are used anyway, with the callers' tokens, so a canceled request stops before its next command.
+/// </remarks>
 public sealed class SqliteJobStore : IJobStore
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    const string Columns = "id, status, created_at, started_at, completed_at, parameters, progress, images, stage_images, error, metrics, " +
-                           "cancel_requested, attempts, dispatch_id, lease_owner, lease_until, inputs";
-
     readonly string connectionString;
 
     public SqliteJobStore(string path)
@@ -23,8 +22,10 @@ public sealed class SqliteJobStore : IJobStore
         SqliteNative.EnsureInitialized();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
-        using var connection = Open();
-        Execute(connection, null, """
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS generations (
                 id TEXT PRIMARY KEY,
@@ -46,288 +47,175 @@ public sealed class SqliteJobStore : IJobStore
                 idempotency_key TEXT UNIQUE,
                 request_hash TEXT);
             CREATE INDEX IF NOT EXISTS ix_generations_status ON generations (status, id);
-            """);
-        AddInputsColumn(connection);
+            """;
+        create.ExecuteNonQuery();
+        AddColumnIfMissing(connection, "inputs");
+        AddColumnIfMissing(connection, "owner");
     }
 
     /// <summary>
-    /// Files written before edits and upscales existed have no inputs column: add it (NULL for
-    /// their rows, which are generations). ADD COLUMN is cheap in SQLite: old rows are not rewritten.
+    /// Files written before edits and upscales (inputs) or job owners existed lack that column: add it
+    /// (NULL for their rows: generations, owned by nobody). ADD COLUMN is cheap in SQLite: old rows are
+    /// not rewritten.
     /// </summary>
-    static void AddInputsColumn(SqliteConnection connection)
+    static void AddColumnIfMissing(SqliteConnection connection, string column)
     {
-        if (Scalar(connection, null, "SELECT COUNT(*) FROM pragma_table_info('generations') WHERE name = 'inputs'") == 0)
-            Execute(connection, null, "ALTER TABLE generations ADD COLUMN inputs TEXT");
+        using var check = connection.CreateCommand();
+        check.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('generations') WHERE name = '{column}'";
+        if (Convert.ToInt64(check.ExecuteScalar()) > 0) return;
+        using var alter = connection.CreateCommand();
+        alter.CommandText = $"ALTER TABLE generations ADD COLUMN {column} TEXT";
+        alter.ExecuteNonQuery();
     }
 
     public Task<CreateOutcome> CreateAsync(GenerationRecord record, IdempotencyClaim? idempotency, int maxQueued, CancellationToken cancellation) =>
-        InTransaction((connection, transaction) =>
+        InTransaction(async db =>
         {
             if (idempotency is not null)
             {
-                var earlier = QuerySingle(connection, transaction, "idempotency_key = $key", ("$key", idempotency.Key), out var hash);
+                var (earlier, hash) = await db.SingleWithHash("idempotency_key = @key", ("key", idempotency.Key));
                 if (earlier is not null)
                     return new CreateOutcome(hash == idempotency.RequestHash ? CreateResult.Existing : CreateResult.KeyConflict, earlier);
             }
-            if (Scalar(connection, transaction, "SELECT COUNT(*) FROM generations WHERE status = 'queued'") >= maxQueued)
+            if (await db.Scalar("SELECT COUNT(*) FROM generations WHERE status = 'queued'") >= maxQueued)
                 return new CreateOutcome(CreateResult.QueueFull, record);
-            Execute(connection, transaction, """
-                INSERT INTO generations (id, status, created_at, parameters, inputs, idempotency_key, request_hash)
-                VALUES ($id, $status, $created, $parameters, $inputs, $key, $hash)
+            await db.Execute("""
+                INSERT INTO generations (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash)
+                VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash)
                 """,
-                ("$id", record.Id), ("$status", record.Status.Name()), ("$created", Millis(record.CreatedAt)),
-                ("$parameters", JsonSerializer.Serialize(record.Parameters, Json)), ("$inputs", SerializeOrNull(record.Inputs)),
-                ("$key", idempotency?.Key), ("$hash", idempotency?.RequestHash));
+                ("id", record.Id), ("status", record.Status.Name()), ("created", Millis(record.CreatedAt)),
+                ("parameters", new JsonText(Serialize(record.Parameters))), ("inputs", new JsonText(SerializeOrNull(record.Inputs))), ("owner", record.Owner),
+                ("key", idempotency?.Key), ("hash", idempotency?.RequestHash));
             return new CreateOutcome(CreateResult.Created, record);
-        });
+        }, cancellation);
 
-    public Task<GenerationRecord?> GetAsync(string id, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        return Task.FromResult(QuerySingle(connection, null, "id = $id", ("$id", id), out _));
-    }
+    public Task<GenerationRecord?> GetAsync(string id, CancellationToken cancellation) =>
+        Connected(async db => (await db.SingleWithHash("id = @id", ("id", id))).Record, cancellation);
 
-    public Task<IReadOnlyList<GenerationRecord>> ListAsync(GenerationStatus? status, int limit, string? before, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        using var command = Command(connection, null,
-            $"SELECT {Columns}, request_hash FROM generations WHERE ($status IS NULL OR status = $status) AND ($before IS NULL OR id < $before) ORDER BY id DESC LIMIT $limit",
-            ("$status", status?.Name()), ("$before", before), ("$limit", limit));
-        return Task.FromResult<IReadOnlyList<GenerationRecord>>(ReadAll(command));
-    }
+    public Task<IReadOnlyList<GenerationRecord>> ListAsync(GenerationStatus? status, int limit, string? before, string? owner, CancellationToken cancellation) =>
+        Connected(db => db.All(
+            $"SELECT {Columns} FROM generations WHERE (@status IS NULL OR status = @status) AND (@before IS NULL OR id < @before) " +
+            "AND (@owner IS NULL OR owner = @owner) ORDER BY id DESC LIMIT @limit",
+            ("status", status?.Name()), ("before", before), ("owner", owner), ("limit", limit)), cancellation);
 
-    public Task<int> CountQueuedAsync(CancellationToken cancellation)
-    {
-        using var connection = Open();
-        return Task.FromResult(Scalar(connection, null, "SELECT COUNT(*) FROM generations WHERE status = 'queued'"));
-    }
+    public Task<int> CountQueuedAsync(CancellationToken cancellation) =>
+        Connected(db => db.Scalar("SELECT COUNT(*) FROM generations WHERE status = 'queued'"), cancellation);
 
-    public Task<int?> QueuePositionAsync(string id, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        var position = Scalar(connection, null, """
-            SELECT CASE WHEN (SELECT status FROM generations WHERE id = $id) = 'queued'
-                        THEN (SELECT COUNT(*) FROM generations WHERE status = 'queued' AND id <= $id) ELSE 0 END
-            """, ("$id", id));
-        return Task.FromResult<int?>(position > 0 ? position : null);
-    }
+    public Task<int?> QueuePositionAsync(string id, CancellationToken cancellation) =>
+        Connected(async db =>
+        {
+            var position = await db.Scalar("""
+                SELECT CASE WHEN (SELECT status FROM generations WHERE id = @id) = 'queued'
+                            THEN (SELECT COUNT(*) FROM generations WHERE status = 'queued' AND id <= @id) ELSE 0 END
+                """, ("id", id));
+            return position > 0 ? position : (int?)null;
+        }, cancellation);
 
-    public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        Execute(connection, null, "UPDATE generations SET dispatch_id = $dispatch WHERE id = $id AND dispatch_id IS NULL",
-            ("$id", id), ("$dispatch", dispatchId));
-        return Task.CompletedTask;
-    }
+    public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) =>
+        Connected(db => db.Execute("UPDATE generations SET dispatch_id = @dispatch WHERE id = @id AND dispatch_id IS NULL",
+            ("id", id), ("dispatch", dispatchId)), cancellation);
 
     public Task<GenerationRecord?> TryClaimAsync(string id, string dispatchId, JobLease lease, DateTimeOffset now, CancellationToken cancellation) =>
-        InTransaction((connection, transaction) =>
-        {
-            var claimed = Execute(connection, transaction, """
-                UPDATE generations
-                SET status = 'running', lease_owner = $owner, lease_until = $until, attempts = attempts + 1,
-                    dispatch_id = $dispatch, started_at = COALESCE(started_at, $now), progress = NULL
-                WHERE id = $id AND cancel_requested = 0
-                  AND (dispatch_id IS NULL OR dispatch_id = $dispatch)
-                  AND (status = 'queued' OR (status = 'running' AND lease_until < $now))
-                """,
-                ("$id", id), ("$dispatch", dispatchId), ("$owner", lease.Owner), ("$until", Millis(lease.Until)), ("$now", Millis(now)));
-            return claimed == 1 ? QuerySingle(connection, transaction, "id = $id", ("$id", id), out _) : null;
-        });
+        Connected(async db => (await db.All($"""
+            UPDATE generations
+            SET status = 'running', lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
+                dispatch_id = @dispatch, started_at = COALESCE(started_at, @now), progress = NULL
+            WHERE id = @id AND cancel_requested = 0
+              AND (dispatch_id IS NULL OR dispatch_id = @dispatch)
+              AND (status = 'queued' OR (status = 'running' AND lease_until < @now))
+            RETURNING {Columns}
+            """,
+            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(),
+            cancellation);
 
-    public Task<LeaseState> RenewAsync(string id, JobLease lease, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        using var command = Command(connection, null, """
-            UPDATE generations SET lease_until = $until WHERE id = $id AND status = 'running' AND lease_owner = $owner
-            RETURNING cancel_requested
-            """, ("$id", id), ("$owner", lease.Owner), ("$until", Millis(lease.Until)));
-        var cancel = command.ExecuteScalar();
-        return Task.FromResult(cancel is null ? new LeaseState(false, false) : new LeaseState(true, Convert.ToInt64(cancel) != 0));
-    }
+    public Task<LeaseState> RenewAsync(string id, JobLease lease, CancellationToken cancellation) =>
+        Connected(async db =>
+        {
+            var cancel = await db.Value("""
+                UPDATE generations SET lease_until = @until WHERE id = @id AND status = 'running' AND lease_owner = @owner
+                RETURNING cancel_requested
+                """, ("id", id), ("owner", lease.Owner), ("until", Millis(lease.Until)));
+            return cancel is null ? new LeaseState(false, false) : new LeaseState(true, Convert.ToInt64(cancel) != 0);
+        }, cancellation);
 
     public Task<bool> ReportProgressAsync(string id, string owner, JobProgress progress, CancellationToken cancellation) =>
-        Task.FromResult(UpdateOwned(id, owner, "progress = $value", JsonSerializer.Serialize(progress, Json)));
+        Connected(async db => await db.Execute("UPDATE generations SET progress = @value WHERE id = @id AND status = 'running' AND lease_owner = @owner",
+            ("id", id), ("owner", owner), ("value", new JsonText(Serialize(progress)))) == 1, cancellation);
 
     public Task<bool> AddStageImagesAsync(string id, string owner, StageOutput stage, CancellationToken cancellation) =>
-        InTransaction((connection, transaction) =>
+        InTransaction(async db =>
         {
-            var record = QuerySingle(connection, transaction, "id = $id", ("$id", id), out _);
+            var (record, _) = await db.SingleWithHash("id = @id", ("id", id));
             if (record is null || record.Lease?.Owner != owner || record.Status != GenerationStatus.Running) return false;
-            // A re-run replaces what an earlier attempt stored for the same stage.
-            var stages = record.StageImages.Where(s => s.StageIndex != stage.StageIndex).Append(stage).OrderBy(s => s.StageIndex).ToList();
-            Execute(connection, transaction, "UPDATE generations SET stage_images = $value WHERE id = $id",
-                ("$id", id), ("$value", JsonSerializer.Serialize(stages, Json)));
+            await db.Execute("UPDATE generations SET stage_images = @value WHERE id = @id",
+                ("id", id), ("value", new JsonText(Serialize(JobStoreRules.WithStage(record.StageImages, stage)))));
             return true;
-        });
+        }, cancellation);
 
     public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation)
     {
         if (!completion.Status.IsTerminal()) throw new ArgumentException($"'{completion.Status.Name()}' is not a terminal status.", nameof(completion));
-        using var connection = Open();
-        var changed = Execute(connection, null, """
+        return Connected(async db => await db.Execute("""
             UPDATE generations
-            SET status = $status, completed_at = $completed, images = $images, error = $error, metrics = $metrics,
+            SET status = @status, completed_at = @completed, images = @images, error = @error, metrics = @metrics,
                 lease_owner = NULL, lease_until = NULL
-            WHERE id = $id AND status = 'running' AND lease_owner = $owner
+            WHERE id = @id AND status = 'running' AND lease_owner = @owner
             """,
-            ("$id", id), ("$owner", owner), ("$status", completion.Status.Name()), ("$completed", Millis(completion.CompletedAt)),
-            ("$images", JsonSerializer.Serialize(completion.Images, Json)), ("$error", SerializeOrNull(completion.Error)),
-            ("$metrics", SerializeOrNull(completion.Metrics)));
-        return Task.FromResult(changed == 1);
+            ("id", id), ("owner", owner), ("status", completion.Status.Name()), ("completed", Millis(completion.CompletedAt)),
+            ("images", new JsonText(Serialize(completion.Images))), ("error", new JsonText(SerializeOrNull(completion.Error))),
+            ("metrics", new JsonText(SerializeOrNull(completion.Metrics)))) == 1, cancellation);
     }
 
-    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        var changed = Execute(connection, null, """
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) =>
+        Connected(async db => await db.Execute("""
             UPDATE generations SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = NULL
-            WHERE id = $id AND status = 'running' AND lease_owner = $owner
-            """, ("$id", id), ("$owner", owner));
-        return Task.FromResult(changed == 1);
-    }
+            WHERE id = @id AND status = 'running' AND lease_owner = @owner
+            """, ("id", id), ("owner", owner)) == 1, cancellation);
 
     public Task<CancelOutcome> RequestCancelAsync(string id, DateTimeOffset now, CancellationToken cancellation) =>
-        InTransaction((connection, transaction) =>
+        InTransaction(async db =>
         {
-            var record = QuerySingle(connection, transaction, "id = $id", ("$id", id), out _);
-            if (record is null) return new CancelOutcome(CancelResult.NotFound, null);
-            switch (record.Status)
-            {
-                case GenerationStatus.Canceled:
-                    return new CancelOutcome(CancelResult.AlreadyCanceled, record);
-                case GenerationStatus.Succeeded or GenerationStatus.Failed:
-                    return new CancelOutcome(CancelResult.Finished, record);
-                case GenerationStatus.Queued:
-                    Execute(connection, transaction, "UPDATE generations SET status = 'canceled', cancel_requested = 1, completed_at = $now WHERE id = $id",
-                        ("$id", id), ("$now", Millis(now)));
-                    return new CancelOutcome(CancelResult.Canceled, record with { Status = GenerationStatus.Canceled, CancelRequested = true, CompletedAt = now });
-                default:
-                    Execute(connection, transaction, "UPDATE generations SET cancel_requested = 1 WHERE id = $id", ("$id", id));
-                    return new CancelOutcome(CancelResult.Requested, record with { CancelRequested = true });
-            }
-        });
+            var (record, _) = await db.SingleWithHash("id = @id", ("id", id));
+            var outcome = JobStoreRules.Cancel(record, now);
+            if (outcome.Result is CancelResult.Canceled)
+                await db.Execute("UPDATE generations SET status = 'canceled', cancel_requested = 1, completed_at = @now WHERE id = @id",
+                    ("id", id), ("now", Millis(now)));
+            else if (outcome.Result is CancelResult.Requested)
+                await db.Execute("UPDATE generations SET cancel_requested = 1 WHERE id = @id", ("id", id));
+            return outcome;
+        }, cancellation);
 
-    public Task<bool> RedispatchAsync(GenerationRecord seen, DateTimeOffset leaseEndedBefore, string newDispatchId, CancellationToken cancellation)
-    {
-        using var connection = Open();
-        var changed = Execute(connection, null, """
+    public Task<bool> RedispatchAsync(GenerationRecord seen, DateTimeOffset leaseEndedBefore, string newDispatchId, CancellationToken cancellation) =>
+        Connected(async db => await db.Execute("""
             UPDATE generations
-            SET status = 'queued', dispatch_id = $dispatch, lease_owner = NULL, lease_until = NULL, progress = NULL
-            WHERE id = $id AND cancel_requested = 0 AND lease_owner IS $owner AND dispatch_id IS $seenDispatch
-              AND (status = 'queued' OR (status = 'running' AND lease_until < $ended))
+            SET status = 'queued', dispatch_id = @dispatch, lease_owner = NULL, lease_until = NULL, progress = NULL
+            WHERE id = @id AND cancel_requested = 0 AND lease_owner IS @owner AND dispatch_id IS @seenDispatch
+              AND (status = 'queued' OR (status = 'running' AND lease_until < @ended))
             """,
-            ("$id", seen.Id), ("$owner", seen.Lease?.Owner), ("$seenDispatch", seen.DispatchId), ("$dispatch", newDispatchId),
-            ("$ended", leaseEndedBefore == DateTimeOffset.MaxValue ? long.MaxValue : Millis(leaseEndedBefore)));
-        return Task.FromResult(changed == 1);
-    }
+            ("id", seen.Id), ("owner", seen.Lease?.Owner), ("seenDispatch", seen.DispatchId), ("dispatch", newDispatchId),
+            ("ended", BoundMillis(leaseEndedBefore))) == 1, cancellation);
 
-    public Task PingAsync(CancellationToken cancellation)
+    public Task PingAsync(CancellationToken cancellation) =>
+        Connected(db => db.Scalar("SELECT COUNT(*) FROM generations WHERE id = ''"), cancellation);
+
+    async Task<T> Connected<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
     {
-        using var connection = Open();
-        Scalar(connection, null, "SELECT COUNT(*) FROM generations WHERE id = ''");
-        return Task.CompletedTask;
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellation);
+        return await work(new JobSession(connection, null, "generations", Parameter, cancellation));
     }
 
-    bool UpdateOwned(string id, string owner, string assignment, string value)
+    async Task<T> InTransaction<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
     {
-        using var connection = Open();
-        return Execute(connection, null, $"UPDATE generations SET {assignment} WHERE id = $id AND status = 'running' AND lease_owner = $owner",
-            ("$id", id), ("$owner", owner), ("$value", value)) == 1;
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellation);
+        // IMMEDIATE (deferred: false): the write lock is taken at BEGIN, so a read-then-write cannot be overtaken.
+        await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+        var result = await work(new JobSession(connection, transaction, "generations", Parameter, cancellation));
+        await transaction.CommitAsync(cancellation);
+        return result;
     }
 
-    SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        return connection;
-    }
-
-    Task<T> InTransaction<T>(Func<SqliteConnection, SqliteTransaction, T> work)
-    {
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-        var result = work(connection, transaction);
-        transaction.Commit();
-        return Task.FromResult(result);
-    }
-
-    static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
-
-    static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
-    {
-        using var command = Command(connection, transaction, sql, parameters);
-        return command.ExecuteNonQuery();
-    }
-
-    static int Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
-    {
-        using var command = Command(connection, transaction, sql, parameters);
-        return Convert.ToInt32(command.ExecuteScalar());
-    }
-
-    static GenerationRecord? QuerySingle(SqliteConnection connection, SqliteTransaction? transaction, string where, (string, object?) parameter, out string? requestHash)
-    {
-        using var command = Command(connection, transaction, $"SELECT {Columns}, request_hash FROM generations WHERE {where}", parameter);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            requestHash = null;
-            return null;
-        }
-        requestHash = reader.IsDBNull(17) ? null : reader.GetString(17);
-        return ReadRecord(reader);
-    }
-
-    static List<GenerationRecord> ReadAll(SqliteCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var records = new List<GenerationRecord>();
-        while (reader.Read()) records.Add(ReadRecord(reader));
-        return records;
-    }
-
-    static GenerationRecord ReadRecord(SqliteDataReader reader)
-    {
-        GenerationStatuses.TryParse(reader.GetString(1), out var status);
-        var owner = NullableString(reader, 14);
-        return new GenerationRecord
-        {
-            Id = reader.GetString(0),
-            Status = status,
-            CreatedAt = FromMillis(reader.GetInt64(2)),
-            StartedAt = NullableTime(reader, 3),
-            CompletedAt = NullableTime(reader, 4),
-            Parameters = Deserialize<GenerationParameters>(reader.GetString(5))!,
-            Progress = Deserialize<JobProgress>(NullableString(reader, 6)),
-            Images = Deserialize<List<StoredImage>>(reader.GetString(7)) ?? [],
-            StageImages = Deserialize<List<StageOutput>>(reader.GetString(8)) ?? [],
-            Error = Deserialize<JobError>(NullableString(reader, 9)),
-            Metrics = Deserialize<JobMetrics>(NullableString(reader, 10)),
-            CancelRequested = reader.GetInt64(11) != 0,
-            Attempts = reader.GetInt32(12),
-            DispatchId = NullableString(reader, 13),
-            Lease = owner is null ? null : new JobLease(owner, FromMillis(reader.GetInt64(15))),
-            Inputs = Deserialize<JobInputs>(NullableString(reader, 16)),
-        };
-    }
-
-    static string? NullableString(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
-
-    static DateTimeOffset? NullableTime(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : FromMillis(reader.GetInt64(column));
-
-    static T? Deserialize<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
-
-    static string? SerializeOrNull<T>(T? value) where T : class => value is null ? null : JsonSerializer.Serialize(value, Json);
-
-    static long Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
-
-    static DateTimeOffset FromMillis(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis);
+    static SqliteParameter Parameter(string name, object? value) =>
+        new(name, value switch { JsonText json => json.Json, _ => value } ?? DBNull.Value);
 }

@@ -13,6 +13,7 @@ namespace TextToImage.Api.Tests.Support;
 public sealed class HostProcess : IDisposable
 {
     readonly StringBuilder log = new();
+    Action<string>? onLine;
 
     public Process Process { get; }
 
@@ -31,10 +32,12 @@ public sealed class HostProcess : IDisposable
         return Start(BuiltDll("TextToImage.Api"), ["--urls", baseUrl], dataRoot, settings, baseUrl);
     }
 
-    public static HostProcess StartWorker(string dataRoot, IReadOnlyDictionary<string, string>? settings = null) =>
-        Start(BuiltDll("TextToImage.Worker"), [], dataRoot, settings, null);
+    /// <param name="onLine">Called with each line of output as it arrives (on a reader thread), from the first.</param>
+    public static HostProcess StartWorker(string dataRoot, IReadOnlyDictionary<string, string>? settings = null, Action<string>? onLine = null) =>
+        Start(BuiltDll("TextToImage.Worker"), [], dataRoot, settings, null, onLine);
 
-    static HostProcess Start(string dll, string[] args, string dataRoot, IReadOnlyDictionary<string, string>? settings, string? baseUrl)
+    static HostProcess Start(string dll, string[] args, string dataRoot, IReadOnlyDictionary<string, string>? settings, string? baseUrl,
+        Action<string>? onLine = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -48,8 +51,12 @@ public sealed class HostProcess : IDisposable
         start.Environment["Models__Folders__0"] = TinyModel.Folder;
         start.Environment["Api__RateLimitPerSecond"] = "0";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        // Several hosts share the cores: one libtorch thread each, or their spinning threads slow all of them down
+        // (a chaos run took 20 s per job with libtorch's default of a thread per core, under 2 s with one).
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        start.Environment["MKL_NUM_THREADS"] = "1";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        var host = new HostProcess(new Process { StartInfo = start }, baseUrl);
+        var host = new HostProcess(new Process { StartInfo = start }, baseUrl) { onLine = onLine };
         host.Process.OutputDataReceived += (_, e) => host.Append(e.Data);
         host.Process.ErrorDataReceived += (_, e) => host.Append(e.Data);
         host.Process.Start();
@@ -64,6 +71,7 @@ public sealed class HostProcess : IDisposable
     {
         if (line is null) return;
         lock (log) log.AppendLine(line);
+        onLine?.Invoke(line);
     }
 
     public string OutputTail(int chars = 6000)

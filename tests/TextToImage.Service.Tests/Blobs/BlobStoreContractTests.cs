@@ -46,6 +46,20 @@ public abstract class BlobStoreContractTests
     }
 
     [Fact]
+    public async Task Delete_removes_the_blob_and_leaves_its_neighbours()
+    {
+        var key = BlobKey.Parse("0123abcd/stage-0/0.png");
+        var neighbour = BlobKey.Parse("0123abcd/0.png");
+        await Store.PutAsync(key, RandomBytes(100, seed: 3), Png, None);
+        await Store.PutAsync(neighbour, RandomBytes(100, seed: 4), Png, None);
+
+        Assert.True(await Store.DeleteAsync(key, None));
+        Assert.Null(await Store.GetPropertiesAsync(key, None));
+        Assert.NotNull(await GetAsync(neighbour));
+        Assert.False(await Store.DeleteAsync(key, None));
+    }
+
+    [Fact]
     public async Task Put_of_an_empty_blob_round_trips()
     {
         var key = BlobKey.Parse("abc/empty.png");

@@ -22,18 +22,21 @@ public sealed class LeaseOwnersTests
         Assert.True(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{process.Id}/1/x"));
 
         var thisProcess = LeaseOwners.New().Split('/');
-        Assert.True(LeaseOwners.IsDeadOnThisMachine($"{thisProcess[0]}/{thisProcess[1]}/{long.Parse(thisProcess[2]) + 60_000}/x"));
+        Assert.StartsWith("t", thisProcess[2]); // Linux: boot ticks from /proc
+        Assert.True(LeaseOwners.IsDeadOnThisMachine($"{thisProcess[0]}/{thisProcess[1]}/t{long.Parse(thisProcess[2][1..]) + 1}/x"));
     }
 
     [Fact]
-    public async Task Another_live_process_is_alive_although_its_start_time_is_computed_elsewhere()
+    public async Task Another_live_process_is_alive_whether_its_start_was_written_as_boot_ticks_or_as_wall_clock_time()
     {
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
         try
         {
-            // What the sleeper would write as its own owner name, from its own reading of its start time.
+            Assert.False(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{sleeper.Id}/{LeaseOwners.StartOf(sleeper)}/x"));
+            // An owner name written without boot ticks (an earlier version): wall-clock milliseconds, read with a tolerance.
             var start = new DateTimeOffset(sleeper.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
             Assert.False(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{sleeper.Id}/{start + 300}/x"));
+            Assert.True(LeaseOwners.IsDeadOnThisMachine($"{Environment.MachineName}/{sleeper.Id}/{start + 60_000}/x"));
         }
         finally
         {

@@ -1,257 +1,32 @@
+using Microsoft.Data.Sqlite;
 using TextToImage.Service.Jobs;
-using TextToImage.Service.Tests.Support;
 
 namespace TextToImage.Service.Tests.Jobs;
 
-public sealed class SqliteJobStoreTests : IDisposable
+/// <summary>The job store contract on a SQLite file.</summary>
+public sealed class SqliteJobStoreTests : JobStoreContract
 {
     readonly TempFolder folder = new();
-    readonly SqliteJobStore store;
-    static readonly CancellationToken None = CancellationToken.None;
 
-    public SqliteJobStoreTests() => store = new SqliteJobStore(folder["jobs.db"]);
+    protected override Task<IJobStore> CreateStoreAsync() => OpenAgainAsync();
 
-    public void Dispose() => folder.Dispose();
+    protected override Task<IJobStore> OpenAgainAsync() => Task.FromResult<IJobStore>(new SqliteJobStore(folder["jobs.db"]));
 
-    async Task<GenerationRecord> Insert(GenerationRecord? record = null, string? dispatch = "d1")
+    protected override async Task SetStatusByHandAsync(string id, string status)
     {
-        record ??= Records.Queued();
-        Assert.Equal(CreateResult.Created, (await store.CreateAsync(record, null, 1000, None)).Result);
-        if (dispatch is not null) await store.SetDispatchAsync(record.Id, dispatch, None);
-        return record;
+        await using var connection = new SqliteConnection($"Data Source={folder["jobs.db"]}");
+        await connection.OpenAsync();
+        await using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE generations SET status = $status WHERE id = $id";
+        update.Parameters.AddWithValue("$status", status);
+        update.Parameters.AddWithValue("$id", id);
+        Assert.Equal(1, await update.ExecuteNonQueryAsync());
     }
 
-    async Task<(GenerationRecord Record, JobLease Lease)> Running(TimeSpan? lasting = null)
+    public override Task DisposeAsync()
     {
-        var record = await Insert();
-        var lease = Records.Lease(lasting);
-        Assert.NotNull(await store.TryClaimAsync(record.Id, "d1", lease, DateTimeOffset.UtcNow, None));
-        return (record, lease);
-    }
-
-    [Fact]
-    public async Task A_record_reads_back_as_written()
-    {
-        var record = await Insert(Records.Queued(parameters: Records.Parameters(numImages: 3, seed: 1L << 40)) with { });
-        var read = await store.GetAsync(record.Id, None);
-        Assert.NotNull(read);
-        Assert.Equal(record.Parameters, read.Parameters);
-        Assert.Equal(GenerationStatus.Queued, read.Status);
-        Assert.Equal(record.CreatedAt.ToUnixTimeMilliseconds(), read.CreatedAt.ToUnixTimeMilliseconds());
-        Assert.Equal("d1", read.DispatchId);
-        Assert.Null(await store.GetAsync("missing", None));
-    }
-
-    [Fact]
-    public async Task Lists_newest_first_in_pages_and_by_status()
-    {
-        var ids = new List<string>();
-        for (var i = 0; i < 5; i++) ids.Add((await Insert()).Id);
-        var (running, _) = await Running();
-
-        var first = await store.ListAsync(null, 4, null, None);
-        var second = await store.ListAsync(null, 4, first[^1].Id, None);
-        Assert.Equal(ids.Append(running.Id).Reverse().ToList(), first.Concat(second).Select(r => r.Id).ToList());
-        Assert.Equal([running.Id], (await store.ListAsync(GenerationStatus.Running, 10, null, None)).Select(r => r.Id));
-        Assert.Equal(5, (await store.ListAsync(GenerationStatus.Queued, 10, null, None)).Count);
-    }
-
-    [Fact]
-    public async Task Queue_position_counts_the_queued_jobs_ahead()
-    {
-        var a = await Insert();
-        var b = await Insert();
-        var c = await Insert();
-        Assert.Equal(3, await store.QueuePositionAsync(c.Id, None));
-        Assert.NotNull(await store.TryClaimAsync(a.Id, "d1", Records.Lease(), DateTimeOffset.UtcNow, None));
-        Assert.Null(await store.QueuePositionAsync(a.Id, None));
-        Assert.Equal(1, await store.QueuePositionAsync(b.Id, None));
-        Assert.Equal(2, await store.QueuePositionAsync(c.Id, None));
-        Assert.Equal(2, await store.CountQueuedAsync(None));
-    }
-
-    [Fact]
-    public async Task The_same_idempotency_key_returns_the_first_job_or_a_conflict()
-    {
-        var first = Records.Queued();
-        Assert.Equal(CreateResult.Created, (await store.CreateAsync(first, new IdempotencyClaim("k", "hash-a"), 10, None)).Result);
-
-        var again = await store.CreateAsync(Records.Queued(), new IdempotencyClaim("k", "hash-a"), 10, None);
-        Assert.Equal(CreateResult.Existing, again.Result);
-        Assert.Equal(first.Id, again.Record.Id);
-
-        var other = await store.CreateAsync(Records.Queued(), new IdempotencyClaim("k", "hash-b"), 10, None);
-        Assert.Equal(CreateResult.KeyConflict, other.Result);
-        Assert.Equal(first.Id, other.Record.Id);
-        Assert.Single(await store.ListAsync(null, 10, null, None));
-    }
-
-    [Fact]
-    public async Task A_full_queue_refuses_new_jobs_but_still_answers_a_repeated_key()
-    {
-        var first = Records.Queued();
-        await store.CreateAsync(first, new IdempotencyClaim("k", "h"), 2, None);
-        await store.CreateAsync(Records.Queued(), null, 2, None);
-
-        Assert.Equal(CreateResult.QueueFull, (await store.CreateAsync(Records.Queued(), null, 2, None)).Result);
-        Assert.Equal(CreateResult.Existing, (await store.CreateAsync(Records.Queued(), new IdempotencyClaim("k", "h"), 2, None)).Result);
-        Assert.Equal(2, await store.CountQueuedAsync(None));
-    }
-
-    [Fact]
-    public async Task A_job_is_claimed_once_until_its_lease_runs_out()
-    {
-        var record = await Insert();
-        var now = DateTimeOffset.UtcNow;
-        var first = await store.TryClaimAsync(record.Id, "d1", new JobLease("a", now + TimeSpan.FromSeconds(30)), now, None);
-        Assert.NotNull(first);
-        Assert.Equal(GenerationStatus.Running, first.Status);
-        Assert.Equal(1, first.Attempts);
-        Assert.NotNull(first.StartedAt);
-
-        Assert.Null(await store.TryClaimAsync(record.Id, "d1", new JobLease("b", now + TimeSpan.FromSeconds(30)), now, None));
-        var later = now + TimeSpan.FromSeconds(31);
-        var second = await store.TryClaimAsync(record.Id, "d1", new JobLease("b", later + TimeSpan.FromSeconds(30)), later, None);
-        Assert.NotNull(second);
-        Assert.Equal(2, second.Attempts);
-        Assert.Equal("b", second.Lease?.Owner);
-        Assert.Equal(first.StartedAt, second.StartedAt);
-    }
-
-    [Fact]
-    public async Task A_stale_dispatch_cannot_claim()
-    {
-        var record = await Insert(dispatch: "current");
-        Assert.Null(await store.TryClaimAsync(record.Id, "stale", Records.Lease(), DateTimeOffset.UtcNow, None));
-        Assert.NotNull(await store.TryClaimAsync(record.Id, "current", Records.Lease(), DateTimeOffset.UtcNow, None));
-    }
-
-    [Fact]
-    public async Task A_job_picked_up_before_its_dispatch_is_recorded_takes_the_dispatch_as_its_own()
-    {
-        var record = await Insert(dispatch: null);
-        var claimed = await store.TryClaimAsync(record.Id, "early", Records.Lease(), DateTimeOffset.UtcNow, None);
-        Assert.Equal("early", claimed?.DispatchId);
-        await store.SetDispatchAsync(record.Id, "late", None);
-        Assert.Equal("early", (await store.GetAsync(record.Id, None))?.DispatchId);
-    }
-
-    [Fact]
-    public async Task Two_stores_on_one_file_racing_to_claim_let_exactly_one_win()
-    {
-        var other = new SqliteJobStore(folder["jobs.db"]);
-        for (var round = 0; round < 20; round++)
-        {
-            var record = await Insert();
-            var now = DateTimeOffset.UtcNow;
-            var claims = await Task.WhenAll(
-                Task.Run(() => store.TryClaimAsync(record.Id, "d1", new JobLease("a", now.AddMinutes(1)), now, None)),
-                Task.Run(() => other.TryClaimAsync(record.Id, "d1", new JobLease("b", now.AddMinutes(1)), now, None)));
-            Assert.Single(claims, c => c is not null);
-        }
-    }
-
-    [Fact]
-    public async Task Writes_by_a_worker_that_lost_its_lease_change_nothing()
-    {
-        var (record, lease) = await Running();
-        var progress = new JobProgress("base", 0, 2, 3, 10);
-        Assert.True(await store.ReportProgressAsync(record.Id, lease.Owner, progress, None));
-        Assert.False(await store.ReportProgressAsync(record.Id, "intruder", progress with { Step = 9 }, None));
-        Assert.False(await store.CompleteAsync(record.Id, "intruder", new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow, [], null, null), None));
-        Assert.False(await store.ReleaseAsync(record.Id, "intruder", None));
-        Assert.False((await store.RenewAsync(record.Id, new JobLease("intruder", DateTimeOffset.UtcNow.AddMinutes(1)), None)).Held);
-
-        var read = await store.GetAsync(record.Id, None);
-        Assert.Equal(GenerationStatus.Running, read?.Status);
-        Assert.Equal(progress, read?.Progress);
-    }
-
-    [Fact]
-    public async Task Completing_records_the_outcome_and_ends_the_lease()
-    {
-        var (record, lease) = await Running();
-        var images = new[] { new StoredImage($"{record.Id}/0.png", 32, 32, 7) };
-        var metrics = new JobMetrics(0.5, 2.25, new Dictionary<string, double> { ["base"] = 2 });
-        Assert.True(await store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow, images, null, metrics), None));
-
-        var read = await store.GetAsync(record.Id, None);
-        Assert.Equal(GenerationStatus.Succeeded, read?.Status);
-        Assert.Equal(images, read?.Images);
-        Assert.Equal(2.25, read?.Metrics?.RunSeconds);
-        Assert.Equal(2, read?.Metrics?.StageSeconds["base"]);
-        Assert.Null(read?.Lease);
-        Assert.NotNull(read?.CompletedAt);
-        Assert.False(await store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(GenerationStatus.Failed, DateTimeOffset.UtcNow, [], null, null), None));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(GenerationStatus.Running, DateTimeOffset.UtcNow, [], null, null), None));
-    }
-
-    [Fact]
-    public async Task Stage_images_accumulate_and_a_rerun_replaces_a_stage()
-    {
-        var (record, lease) = await Running();
-        StageOutput Stage(int index, string key) => new($"s{index}", index, 16 << index, [new StoredImage(key, 16 << index, 16 << index, 7)]);
-        Assert.True(await store.AddStageImagesAsync(record.Id, lease.Owner, Stage(1, "b"), None));
-        Assert.True(await store.AddStageImagesAsync(record.Id, lease.Owner, Stage(0, "a"), None));
-        Assert.True(await store.AddStageImagesAsync(record.Id, lease.Owner, Stage(0, "a2"), None));
-        Assert.False(await store.AddStageImagesAsync(record.Id, "intruder", Stage(2, "c"), None));
-
-        var stages = (await store.GetAsync(record.Id, None))!.StageImages;
-        Assert.Equal([0, 1], stages.Select(s => s.StageIndex));
-        Assert.Equal("a2", stages[0].Images[0].Key);
-    }
-
-    [Fact]
-    public async Task Cancel_answers_by_state()
-    {
-        var queued = await Insert();
-        var (running, lease) = await Running();
-        var (finished, finishedLease) = await Running();
-        await store.CompleteAsync(finished.Id, finishedLease.Owner, new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow, [], null, null), None);
-        var now = DateTimeOffset.UtcNow;
-
-        Assert.Equal(CancelResult.NotFound, (await store.RequestCancelAsync("missing", now, None)).Result);
-        var canceled = await store.RequestCancelAsync(queued.Id, now, None);
-        Assert.Equal(CancelResult.Canceled, canceled.Result);
-        Assert.Equal(GenerationStatus.Canceled, (await store.GetAsync(queued.Id, None))?.Status);
-        Assert.Equal(CancelResult.AlreadyCanceled, (await store.RequestCancelAsync(queued.Id, now, None)).Result);
-        Assert.Null(await store.TryClaimAsync(queued.Id, "d1", Records.Lease(), now, None));
-
-        Assert.Equal(CancelResult.Requested, (await store.RequestCancelAsync(running.Id, now, None)).Result);
-        var renewed = await store.RenewAsync(running.Id, lease, None);
-        Assert.True(renewed.Held);
-        Assert.True(renewed.CancelRequested);
-
-        Assert.Equal(CancelResult.Finished, (await store.RequestCancelAsync(finished.Id, now, None)).Result);
-        Assert.Equal(GenerationStatus.Succeeded, (await store.GetAsync(finished.Id, None))?.Status);
-    }
-
-    [Fact]
-    public async Task Release_puts_a_job_back_in_the_queue_for_its_dispatch()
-    {
-        var (record, lease) = await Running();
-        await store.ReportProgressAsync(record.Id, lease.Owner, new JobProgress("base", 0, 1, 1, 2), None);
-        Assert.True(await store.ReleaseAsync(record.Id, lease.Owner, None));
-        var read = await store.GetAsync(record.Id, None);
-        Assert.Equal(GenerationStatus.Queued, read?.Status);
-        Assert.Null(read?.Progress);
-        Assert.NotNull(await store.TryClaimAsync(record.Id, "d1", Records.Lease(), DateTimeOffset.UtcNow, None));
-    }
-
-    [Fact]
-    public async Task Redispatch_takes_over_only_what_is_still_as_it_was_seen()
-    {
-        var (record, _) = await Running(lasting: TimeSpan.FromMinutes(1));
-        var seen = (await store.GetAsync(record.Id, None))!;
-        Assert.False(await store.RedispatchAsync(seen, DateTimeOffset.UtcNow, "d2", None)); // the lease has not ended
-        Assert.True(await store.RedispatchAsync(seen, DateTimeOffset.MaxValue, "d2", None)); // its owner is known dead
-        Assert.False(await store.RedispatchAsync(seen, DateTimeOffset.MaxValue, "d3", None)); // no longer as seen
-
-        var read = (await store.GetAsync(record.Id, None))!;
-        Assert.Equal(GenerationStatus.Queued, read.Status);
-        Assert.Equal("d2", read.DispatchId);
-        Assert.Null(read.Lease);
-        Assert.Null(await store.TryClaimAsync(record.Id, "d1", Records.Lease(), DateTimeOffset.UtcNow, None));
-        Assert.NotNull(await store.TryClaimAsync(record.Id, "d2", Records.Lease(), DateTimeOffset.UtcNow, None));
+        SqliteConnection.ClearAllPools();
+        folder.Dispose();
+        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,222 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using static TextToImage.Service.Jobs.JobRows;
+
+namespace TextToImage.Service.Jobs;
+
+/// <summary>
+/// Job records in PostgreSQL, shared by every API and worker process of a fleet. Claims, renewals
+/// and owner-conditional writes are single UPDATE statements (the row lock makes them atomic under
+/// READ COMMITTED); read-modify-write operations lock the row first (SELECT ... FOR UPDATE).
+/// The schema is migrated on first use, and again after a failure, so a database that is down
+/// when the process starts is picked up once it is back.
+/// </summary>
+public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
+{
+    const string Table = PostgresSchema.Name + ".generations";
+
+    /// <summary>"t2i-crea" in ASCII: serialises submissions, so the queue-length check and the insert cannot interleave.</summary>
+    const long CreateLock = 0x7432692D63726561;
+
+    readonly NpgsqlDataSource source;
+    readonly ILogger log;
+    readonly object schemaGate = new();
+    Task? schema;
+
+    public PostgresJobStore(string connectionString, ILogger<PostgresJobStore> log)
+    {
+        source = NpgsqlDataSource.Create(connectionString);
+        this.log = log;
+    }
+
+    /// <summary>Where the records are, without credentials, for log lines and health reports.</summary>
+    public string Describe()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(source.ConnectionString);
+        return $"PostgreSQL {settings.Host}:{settings.Port}/{settings.Database}";
+    }
+
+    /// <summary>
+    /// Migrates our schema and installs Hangfire's, once per process; a failed attempt is forgotten,
+    /// so the next call tries again.
+    /// </summary>
+    public Task EnsureSchemaAsync(CancellationToken cancellation)
+    {
+        lock (schemaGate)
+        {
+            if (schema is null || schema.IsFaulted || schema.IsCanceled)
+                schema = PrepareAsync();
+            return schema.WaitAsync(cancellation);
+        }
+    }
+
+    async Task PrepareAsync()
+    {
+        await PostgresSchema.MigrateAsync(source, log, CancellationToken.None);
+        await PostgresSchema.InstallHangfireAsync(source, CancellationToken.None);
+    }
+
+    public Task<CreateOutcome> CreateAsync(GenerationRecord record, IdempotencyClaim? idempotency, int maxQueued, CancellationToken cancellation) =>
+        InTransaction(async db =>
+        {
+            await db.Execute($"SELECT pg_advisory_xact_lock({CreateLock})");
+            if (idempotency is not null)
+            {
+                var (earlier, hash) = await db.SingleWithHash("idempotency_key = @key", ("key", idempotency.Key));
+                if (earlier is not null)
+                    return new CreateOutcome(hash == idempotency.RequestHash ? CreateResult.Existing : CreateResult.KeyConflict, earlier);
+            }
+            if (await db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE status = 'queued'") >= maxQueued)
+                return new CreateOutcome(CreateResult.QueueFull, record);
+            await db.Execute($"""
+                INSERT INTO {Table} (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash)
+                VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash)
+                """,
+                ("id", record.Id), ("status", record.Status.Name()), ("created", Millis(record.CreatedAt)),
+                ("parameters", new JsonText(Serialize(record.Parameters))), ("inputs", new JsonText(SerializeOrNull(record.Inputs))), ("owner", record.Owner),
+                ("key", idempotency?.Key), ("hash", idempotency?.RequestHash));
+            return new CreateOutcome(CreateResult.Created, record);
+        }, cancellation);
+
+    public Task<GenerationRecord?> GetAsync(string id, CancellationToken cancellation) =>
+        Connected(async db => (await db.SingleWithHash("id = @id", ("id", id))).Record, cancellation);
+
+    public Task<IReadOnlyList<GenerationRecord>> ListAsync(GenerationStatus? status, int limit, string? before, string? owner, CancellationToken cancellation)
+    {
+        var where = new List<string>();
+        if (status is not null) where.Add("status = @status");
+        if (before is not null) where.Add("id < @before");
+        if (owner is not null) where.Add("owner = @owner");
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        return Connected(db => db.All($"SELECT {Columns} FROM {Table} {filter} ORDER BY id DESC LIMIT @limit",
+            ("status", status?.Name()), ("before", before), ("owner", owner), ("limit", limit)), cancellation);
+    }
+
+    public Task<int> CountQueuedAsync(CancellationToken cancellation) =>
+        Connected(db => db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE status = 'queued'"), cancellation);
+
+    public Task<int?> QueuePositionAsync(string id, CancellationToken cancellation) =>
+        Connected(async db =>
+        {
+            var position = await db.Scalar($"""
+                SELECT CASE WHEN (SELECT status FROM {Table} WHERE id = @id) = 'queued'
+                            THEN (SELECT COUNT(*) FROM {Table} WHERE status = 'queued' AND id <= @id) ELSE 0 END
+                """, ("id", id));
+            return position > 0 ? position : (int?)null;
+        }, cancellation);
+
+    public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) =>
+        Connected(db => db.Execute($"UPDATE {Table} SET dispatch_id = @dispatch WHERE id = @id AND dispatch_id IS NULL",
+            ("id", id), ("dispatch", dispatchId)), cancellation);
+
+    public Task<GenerationRecord?> TryClaimAsync(string id, string dispatchId, JobLease lease, DateTimeOffset now, CancellationToken cancellation) =>
+        Connected(async db => (await db.All($"""
+            UPDATE {Table}
+            SET status = 'running', lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
+                dispatch_id = @dispatch, started_at = COALESCE(started_at, @now), progress = NULL
+            WHERE id = @id AND NOT cancel_requested
+              AND (dispatch_id IS NULL OR dispatch_id = @dispatch)
+              AND (status = 'queued' OR (status = 'running' AND lease_until < @now))
+            RETURNING {Columns}
+            """,
+            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(),
+            cancellation);
+
+    public Task<LeaseState> RenewAsync(string id, JobLease lease, CancellationToken cancellation) =>
+        Connected(async db =>
+        {
+            var cancel = await db.Value($"""
+                UPDATE {Table} SET lease_until = @until WHERE id = @id AND status = 'running' AND lease_owner = @owner
+                RETURNING cancel_requested
+                """, ("id", id), ("owner", lease.Owner), ("until", Millis(lease.Until)));
+            return cancel is null ? new LeaseState(false, false) : new LeaseState(true, (bool)cancel);
+        }, cancellation);
+
+    public Task<bool> ReportProgressAsync(string id, string owner, JobProgress progress, CancellationToken cancellation) =>
+        Connected(async db => await db.Execute($"UPDATE {Table} SET progress = @value WHERE id = @id AND status = 'running' AND lease_owner = @owner",
+            ("id", id), ("owner", owner), ("value", new JsonText(Serialize(progress)))) == 1, cancellation);
+
+    public Task<bool> AddStageImagesAsync(string id, string owner, StageOutput stage, CancellationToken cancellation) =>
+        InTransaction(async db =>
+        {
+            var (record, _) = await db.SingleWithHash("id = @id FOR UPDATE", ("id", id));
+            if (record is null || record.Lease?.Owner != owner || record.Status != GenerationStatus.Running) return false;
+            await db.Execute($"UPDATE {Table} SET stage_images = @value WHERE id = @id",
+                ("id", id), ("value", new JsonText(Serialize(JobStoreRules.WithStage(record.StageImages, stage)))));
+            return true;
+        }, cancellation);
+
+    public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation)
+    {
+        if (!completion.Status.IsTerminal()) throw new ArgumentException($"'{completion.Status.Name()}' is not a terminal status.", nameof(completion));
+        return Connected(async db => await db.Execute($"""
+            UPDATE {Table}
+            SET status = @status, completed_at = @completed, images = @images, error = @error, metrics = @metrics,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = @id AND status = 'running' AND lease_owner = @owner
+            """,
+            ("id", id), ("owner", owner), ("status", completion.Status.Name()), ("completed", Millis(completion.CompletedAt)),
+            ("images", new JsonText(Serialize(completion.Images))), ("error", new JsonText(SerializeOrNull(completion.Error))),
+            ("metrics", new JsonText(SerializeOrNull(completion.Metrics)))) == 1, cancellation);
+    }
+
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) =>
+        Connected(async db => await db.Execute($"""
+            UPDATE {Table} SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = NULL
+            WHERE id = @id AND status = 'running' AND lease_owner = @owner
+            """, ("id", id), ("owner", owner)) == 1, cancellation);
+
+    public Task<CancelOutcome> RequestCancelAsync(string id, DateTimeOffset now, CancellationToken cancellation) =>
+        InTransaction(async db =>
+        {
+            var (record, _) = await db.SingleWithHash("id = @id FOR UPDATE", ("id", id));
+            var outcome = JobStoreRules.Cancel(record, now);
+            if (outcome.Result is CancelResult.Canceled)
+                await db.Execute($"UPDATE {Table} SET status = 'canceled', cancel_requested = true, completed_at = @now WHERE id = @id",
+                    ("id", id), ("now", Millis(now)));
+            else if (outcome.Result is CancelResult.Requested)
+                await db.Execute($"UPDATE {Table} SET cancel_requested = true WHERE id = @id", ("id", id));
+            return outcome;
+        }, cancellation);
+
+    public Task<bool> RedispatchAsync(GenerationRecord seen, DateTimeOffset leaseEndedBefore, string newDispatchId, CancellationToken cancellation) =>
+        Connected(async db => await db.Execute($"""
+            UPDATE {Table}
+            SET status = 'queued', dispatch_id = @dispatch, lease_owner = NULL, lease_until = NULL, progress = NULL
+            WHERE id = @id AND NOT cancel_requested
+              AND lease_owner IS NOT DISTINCT FROM @owner AND dispatch_id IS NOT DISTINCT FROM @seenDispatch
+              AND (status = 'queued' OR (status = 'running' AND lease_until < @ended))
+            """,
+            ("id", seen.Id), ("owner", seen.Lease?.Owner), ("seenDispatch", seen.DispatchId), ("dispatch", newDispatchId),
+            ("ended", BoundMillis(leaseEndedBefore))) == 1, cancellation);
+
+    public Task PingAsync(CancellationToken cancellation) =>
+        Connected(db => db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE id = ''"), cancellation);
+
+    async Task<T> Connected<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
+    {
+        await EnsureSchemaAsync(cancellation);
+        await using var connection = await source.OpenConnectionAsync(cancellation);
+        return await work(new JobSession(connection, null, Table, Parameter, cancellation));
+    }
+
+    async Task<T> InTransaction<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
+    {
+        await EnsureSchemaAsync(cancellation);
+        await using var connection = await source.OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        var result = await work(new JobSession(connection, transaction, Table, Parameter, cancellation));
+        await transaction.CommitAsync(cancellation);
+        return result;
+    }
+
+    public ValueTask DisposeAsync() => source.DisposeAsync();
+
+    static NpgsqlParameter Parameter(string name, object? value) => value switch
+    {
+        JsonText json => new NpgsqlParameter(name, NpgsqlDbType.Jsonb) { Value = (object?)json.Json ?? DBNull.Value },
+        null => new NpgsqlParameter(name, NpgsqlDbType.Text) { Value = DBNull.Value },
+        _ => new NpgsqlParameter(name, value),
+    };
+}
