@@ -179,6 +179,31 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
     }
 
     [Fact]
+    public async Task Delete_removes_a_finished_job_and_its_images_and_refuses_a_running_one()
+    {
+        var id = await api.Submit(Quick(resolution: 32, seed: 31));
+        var done = await api.WaitUntilFinished(id);
+        var urls = done["images"]!.AsArray().Concat(done["stageImages"]!.AsArray().SelectMany(s => s!["images"]!.AsArray()))
+            .Select(i => i!["url"]!.GetValue<string>()).ToList();
+        Assert.Equal(2, urls.Count);
+        foreach (var url in urls) Assert.Equal(HttpStatusCode.OK, (await api.Http.GetAsync(url)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Http.DeleteAsync($"/v1/generations/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Get($"/v1/generations/{id}")).Response.StatusCode);
+        foreach (var url in urls) Assert.Equal(HttpStatusCode.NotFound, (await api.Http.GetAsync(url)).StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(host.DataRoot, "images", id)));
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Http.DeleteAsync($"/v1/generations/{id}")).StatusCode);
+
+        var slow = await api.Submit(new { prompt = "slow", seed = 1, steps = 1000, sampler = "ddpm", resolution = 16 });
+        await api.WaitUntil(slow, job => ApiClient.Status(job) == "running");
+        var refused = await api.Http.DeleteAsync($"/v1/generations/{slow}");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        await api.Post($"/v1/generations/{slow}/cancel", new { });
+        await api.WaitUntilFinished(slow);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Http.DeleteAsync($"/v1/generations/{slow}")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_queued_job_and_a_running_job_can_both_be_canceled()
     {
         var slow = await api.Submit(new { prompt = "slow", seed = 1, steps = 1000, sampler = "ddpm", resolution = 16 });

@@ -11,5 +11,6 @@ sealed record GenerationServices(
     GenerationRequestValidator Validator,
     GenerationSubmitter Submitter,
     GenerationCanceller Canceller,
+    JobDeletion Deletion,
     ApiKeys Keys,
     IOptions<ApiOptions> Options);

@@ -26,6 +26,8 @@ static class GenerationsEndpoints
         group.MapGet("/", List).WithName("ListGenerations").WithSummary("List jobs, newest first");
         group.MapPost("/{id}/cancel", Cancel).WithName("CancelGeneration").WithSummary("Cancel a queued or running job")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapDelete("/{id}", Delete).WithName("DeleteGeneration").WithSummary("Delete a job and its images")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id}/events", GenerationEvents.Stream).WithName("GenerationEvents").WithSummary("Follow a job as server-sent events")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound);
         return group;
@@ -143,6 +145,25 @@ static class GenerationsEndpoints
             CancelResult.Finished => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job has finished.",
                 detail: $"Job {id} is {record.Status.Name()}; only queued or running jobs can be canceled."),
             _ => TypedResults.Ok(resource),
+        };
+    }
+
+    /// <summary>Deletes a job with its images and uploads.</summary>
+    /// <remarks>
+    /// 204 once the job and everything it stored are gone (its image URLs then answer 404); 409 while it runs (cancel it
+    /// first); 404 for an unknown job. Finished jobs are also deleted by themselves after <c>Jobs:Retention</c> (7 days).
+    /// </remarks>
+    static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, [AsParameters] GenerationServices services, HttpContext http,
+        CancellationToken cancellation)
+    {
+        if (await services.Store.GetAsync(id, cancellation) is not { } seen || !services.Keys.MaySee(http, seen)) return NotFound(id);
+        var outcome = await services.Deletion.DeleteAsync(id, cancellation);
+        return outcome.Result switch
+        {
+            DeleteResult.Deleted => TypedResults.NoContent(),
+            DeleteResult.Running => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The job is running.",
+                detail: $"Job {id} is running; cancel it (POST /v1/generations/{id}/cancel), then delete it."),
+            _ => NotFound(id),
         };
     }
 

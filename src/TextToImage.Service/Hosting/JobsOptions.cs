@@ -50,6 +50,9 @@ public sealed class JobsOptions
     /// <summary>Least time between two progress writes of one job.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long finished jobs (and their images and uploads) are kept; an hourly sweep deletes older ones.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>How often the recovery scan looks for jobs orphaned by a crashed worker.</summary>
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -69,7 +72,7 @@ public sealed class JobsOptions
         if (MaxAttempts is < 1 or > 10) problems.Add($"Jobs:MaxAttempts must be between 1 and 10, not {MaxAttempts}");
         if (LeaseDuration <= TimeSpan.FromSeconds(2)) problems.Add($"Jobs:LeaseDuration must be longer than 2 seconds, not {LeaseDuration}");
         foreach (var (name, value) in new[] { ("QueuePollInterval", QueuePollInterval), ("ProgressInterval", ProgressInterval),
-                     ("CancellationPollInterval", CancellationPollInterval), ("RecoveryInterval", RecoveryInterval) })
+                     ("CancellationPollInterval", CancellationPollInterval), ("RecoveryInterval", RecoveryInterval), ("Retention", Retention) })
             if (value <= TimeSpan.Zero) problems.Add($"Jobs:{name} must be positive, not {value}");
         return problems;
     }

@@ -50,6 +50,8 @@ public static class ServiceRegistration
         services.AddSingleton<IJobDispatcher, HangfireJobDispatcher>();
         services.AddSingleton<GenerationSubmitter>();
         services.AddSingleton<GenerationCanceller>();
+        services.AddSingleton<JobDeletion>();
+        services.AddHostedService<RetentionSchedule>();
         services.AddTransient<GenerationJob>();
         services.AddHostedService<JobRecovery>();
 

@@ -56,6 +56,15 @@ public interface IJobStore
     /// </summary>
     Task<bool> RedispatchAsync(GenerationRecord seen, DateTimeOffset leaseEndedBefore, string newDispatchId, CancellationToken cancellation);
 
+    /// <summary>
+    /// Removes a job's record unless it is running (a worker holds it), and returns what was removed,
+    /// so the caller can delete its blobs; <see cref="DeleteResult.Running"/> or <see cref="DeleteResult.NotFound"/> otherwise.
+    /// </summary>
+    Task<DeleteOutcome> DeleteAsync(string id, CancellationToken cancellation);
+
+    /// <summary>Up to <paramref name="limit"/> finished (succeeded, failed, canceled) jobs that ended before <paramref name="cutoff"/>, oldest first.</summary>
+    Task<IReadOnlyList<GenerationRecord>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellation);
+
     /// <summary>A cheap query, for readiness.</summary>
     Task PingAsync(CancellationToken cancellation);
 }
@@ -103,3 +112,14 @@ public enum CancelResult
 }
 
 public sealed record CancelOutcome(CancelResult Result, GenerationRecord? Record);
+
+public enum DeleteResult
+{
+    Deleted,
+    NotFound,
+
+    /// <summary>A worker runs it: cancel it first.</summary>
+    Running,
+}
+
+public sealed record DeleteOutcome(DeleteResult Result, GenerationRecord? Record);

@@ -195,6 +195,22 @@ public sealed class SqliteJobStore : IJobStore
             ("id", seen.Id), ("owner", seen.Lease?.Owner), ("seenDispatch", seen.DispatchId), ("dispatch", newDispatchId),
             ("ended", BoundMillis(leaseEndedBefore))) == 1, cancellation);
 
+    public Task<DeleteOutcome> DeleteAsync(string id, CancellationToken cancellation) =>
+        InTransaction(async db =>
+        {
+            var (record, _) = await db.SingleWithHash("id = @id", ("id", id));
+            if (record is null) return new DeleteOutcome(DeleteResult.NotFound, null);
+            if (record.Status == GenerationStatus.Running) return new DeleteOutcome(DeleteResult.Running, record);
+            await db.Execute("DELETE FROM generations WHERE id = @id", ("id", id));
+            return new DeleteOutcome(DeleteResult.Deleted, record);
+        }, cancellation);
+
+    public Task<IReadOnlyList<GenerationRecord>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellation) =>
+        Connected(db => db.All($"""
+            SELECT {Columns} FROM generations WHERE status IN ('succeeded', 'failed', 'canceled') AND completed_at < @cutoff
+            ORDER BY completed_at LIMIT @limit
+            """, ("cutoff", Millis(cutoff)), ("limit", limit)), cancellation);
+
     public Task PingAsync(CancellationToken cancellation) =>
         Connected(db => db.Scalar("SELECT COUNT(*) FROM generations WHERE id = ''"), cancellation);
 

@@ -55,6 +55,8 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         await contract.Check("GET", "/v1/images/{key}", notModified);
         await contract.Check("GET", "/v1/images/{key}", await http.GetAsync($"/v1/images/{id}%2F9.png"));   // 404
+        await contract.Check("DELETE", "/v1/generations/{id}", await http.DeleteAsync("/v1/generations/nope"));   // 404
+        await contract.Check("DELETE", "/v1/generations/{id}", await http.DeleteAsync($"/v1/generations/{id}"));  // 204
 
         // Refusals of a submission: a missing prompt, a wrong content type, an Idempotency-Key reused with another body.
         await contract.Check("POST", "/v1/generations", await http.PostAsJsonAsync("/v1/generations", new { steps = 2 }));

@@ -291,6 +291,43 @@ public abstract class JobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delete_removes_any_job_but_a_running_one()
+    {
+        var queued = await Insert();
+        var (running, lease) = await Running();
+        var (finished, finishedLease) = await Running();
+        await store.CompleteAsync(finished.Id, finishedLease.Owner, new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow, [], null, null), None);
+
+        Assert.Equal(DeleteResult.Deleted, (await store.DeleteAsync(queued.Id, None)).Result);
+        Assert.Equal(DeleteResult.Running, (await store.DeleteAsync(running.Id, None)).Result);
+        var deleted = await store.DeleteAsync(finished.Id, None);
+        Assert.Equal((DeleteResult.Deleted, finished.Id), (deleted.Result, deleted.Record?.Id));
+        Assert.Equal(DeleteResult.NotFound, (await store.DeleteAsync(finished.Id, None)).Result);
+        Assert.Equal([running.Id], (await store.ListAsync(null, 10, null, null, None)).Select(r => r.Id));
+        Assert.True(await store.RenewAsync(running.Id, lease, None) is { Held: true });
+    }
+
+    [Fact]
+    public async Task Finished_jobs_are_listed_by_when_they_ended()
+    {
+        var now = DateTimeOffset.UtcNow;
+        async Task<string> Finished(TimeSpan ago, GenerationStatus status)
+        {
+            var (record, lease) = await Running();
+            await store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(status, now - ago, [], null, null), None);
+            return record.Id;
+        }
+        var newer = await Finished(TimeSpan.FromDays(8), GenerationStatus.Failed);
+        var older = await Finished(TimeSpan.FromDays(9), GenerationStatus.Succeeded);
+        await Finished(TimeSpan.FromDays(1), GenerationStatus.Succeeded);
+        await Running();
+        await Insert();
+
+        Assert.Equal([older, newer], (await store.ListFinishedBeforeAsync(now - TimeSpan.FromDays(7), 10, None)).Select(r => r.Id));
+        Assert.Equal([older], (await store.ListFinishedBeforeAsync(now - TimeSpan.FromDays(7), 1, None)).Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task A_status_the_store_does_not_know_is_an_error_not_a_queued_job()
     {
         var record = await Insert();
