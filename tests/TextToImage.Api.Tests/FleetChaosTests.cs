@@ -48,6 +48,12 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
     HostProcess StartWorker(string database, int instance)
     {
         var worker = HostProcess.StartWorker(Path.Combine(root, $"worker-{instance}"), Settings(database), line => Record(instance, line));
+        // A process that is gone holds nothing: its exit ends its runs, whether the test killed it or not.
+        worker.Process.EnableRaisingEvents = true;
+        worker.Process.Exited += (_, _) =>
+        {
+            lock (events) events.Add(new WorkerEvent(clock.Elapsed, instance, "exited", null, null));
+        };
         lock (started) started[instance] = worker;
         return worker;
     }
@@ -140,6 +146,8 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
         // Only the jobs' folders (and the folder of writes in progress, where a killed worker may have left a part).
         Assert.Equal(ids.Order(), Directory.GetDirectories(Blobs).Select(Path.GetFileName).Where(name => name != ".partial").Order());
         output.WriteLine($"Attempts: {totalAttempts} for {JobCount} jobs ({totalAttempts - JobCount} re-runs after kills).");
+        var exitedUnasked = log.Where(e => e.Kind == "exited").Select(e => e.Instance).Except(log.Where(e => e.Kind == "killed").Select(e => e.Instance)).ToList();
+        output.WriteLine($"Workers that exited without being killed: {(exitedUnasked.Count == 0 ? "none" : string.Join(", ", exitedUnasked))}.");
         Assert.True(kills > 0);
     }
 
@@ -152,7 +160,7 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
         var runs = new List<(int Instance, TimeSpan From, TimeSpan To)>();
         foreach (var claim in log.Where(e => e.Job == id && e.Kind == "claim"))
         {
-            var end = log.Where(e => e.Instance == claim.Instance && e.At >= claim.At && (e.Job == id && e.Kind != "claim" || e.Kind == "killed"))
+            var end = log.Where(e => e.Instance == claim.Instance && e.At >= claim.At && (e.Job == id && e.Kind != "claim" || e.Kind is "killed" or "exited"))
                 .Select(e => (TimeSpan?)e.At).FirstOrDefault();
             runs.Add((claim.Instance, claim.At, end ?? TimeSpan.MaxValue));
         }
