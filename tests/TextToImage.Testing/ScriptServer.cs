@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Xunit;
 
 namespace TextToImage.Testing;
 
@@ -116,4 +117,31 @@ public sealed class ScriptServer : IAsyncDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     static extern int SendSignal(int pid, int signal);
+}
+
+/// <summary>
+/// One S3-compatible server (npm s3rver, by deploy/s3rver.sh) for every test of a collection, on a free
+/// port; each test uses a bucket of its own. If it cannot start, every test of the collection fails with
+/// the reason. Each test assembly that uses it declares its collection (see <see cref="AzuriteFixture"/>).
+/// </summary>
+public sealed class S3rverFixture : IAsyncLifetime
+{
+    /// <summary>s3rver's fixed credentials.</summary>
+    public const string AccessKey = "S3RVER", SecretKey = "S3RVER";
+
+    ScriptServer? server;
+
+    public string ServiceUrl => $"http://127.0.0.1:{(server ?? throw new InvalidOperationException("s3rver has not started.")).Port}";
+
+    /// <summary>A bucket name no other test uses (3-63 lowercase letters, digits and '-').</summary>
+    public static string NewBucketName() => $"t-{Guid.NewGuid():N}";
+
+    public async Task InitializeAsync() => server = await ScriptServer.StartAsync("s3rver.sh", "S3RVER_PARENT_PID",
+        "Node.js and npm on PATH, and the npm registry reachable for the first install into .tools/s3rver");
+
+    public async Task DisposeAsync()
+    {
+        if (server is not null)
+            await server.DisposeAsync();
+    }
 }

@@ -104,8 +104,12 @@ public static class ServiceRegistration
             "azure" => new AzureBlobStore(options.ConnectionString
                 ?? throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions), ["Storage:ConnectionString is required for the azure provider."]),
                 options.Container),
+            "s3" => (options.AccessKey is null) == (options.SecretKey is null)
+                ? new S3BlobStore(options.Container, options.ServiceUrl, options.Region, options.AccessKey, options.SecretKey)
+                : throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions),
+                    ["Storage:AccessKey and Storage:SecretKey go together: set both, or neither to use the AWS SDK's credential chain."]),
             _ => throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions),
-                [$"Storage:Provider '{options.Provider}' is not supported; use 'filesystem' or 'azure'."]),
+                [$"Storage:Provider '{options.Provider}' is not supported; use 'filesystem', 'azure' or 's3'."]),
         };
     }
 

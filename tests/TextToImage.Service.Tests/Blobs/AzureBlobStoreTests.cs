@@ -150,4 +150,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreContr
 
     static bool EndsHead(List<byte> bytes) =>
         bytes.Count >= 4 && bytes[^4] == '\r' && bytes[^3] == '\n' && bytes[^2] == '\r' && bytes[^1] == '\n';
+
+    [Fact]
+    public Task Concurrent_readers_see_the_old_bytes_or_the_new_never_a_mix() => AssertConcurrentReadersSeeTheOldBytesOrTheNew();
 }

@@ -105,4 +105,7 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContractTests, IDisposab
 
         Assert.Equal(first!.ETag, second!.ETag);
     }
+
+    [Fact]
+    public Task Concurrent_readers_see_the_old_bytes_or_the_new_never_a_mix() => AssertConcurrentReadersSeeTheOldBytesOrTheNew();
 }

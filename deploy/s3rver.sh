@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# An S3-compatible server (npm s3rver) on 127.0.0.1, for the tests (and by hand).
+#
+#   deploy/s3rver.sh [PORT]
+#
+# Installs npm s3rver@3.7.1 into .tools/s3rver (git-ignored) when it is missing, starts it with a
+# throw-away temp folder as its storage on PORT,
+# or on a free port the kernel picks when PORT is left out or 0, waits until the port accepts
+# connections and prints the port, alone, as one line on stdout. Everything else goes to stderr.
+# The script then stays in the foreground until s3rver exits or the script is stopped
+# (Ctrl-C, SIGTERM); either way s3rver is stopped with it. With S3RVER_PARENT_PID set it also
+# stops once that process is gone, so a crashed test run leaves no server behind.
+# Connect to http://127.0.0.1:PORT, path-style, with access key S3RVER and secret S3RVER.
+# Needs Node.js and npm (Debian's /usr/bin/node, npm).
+set -euo pipefail
+
+version=3.7.1
+port=${1:-0}
+[[ $port =~ ^[0-9]+$ ]] || { echo "s3rver.sh: port must be a number, got '$port'" >&2; exit 2; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools=$root/.tools/s3rver
+bin=$tools/node_modules/.bin/s3rver
+marker=$tools/.installed-$version
+
+command -v node >/dev/null || { echo "s3rver.sh: node is not on PATH (install Node.js and npm)" >&2; exit 1; }
+
+if [[ ! -f $marker || ! -x $bin ]]; then
+    command -v npm >/dev/null || { echo "s3rver.sh: npm is not on PATH" >&2; exit 1; }
+    mkdir -p "$tools"
+    # Several test runs may start at once on a fresh clone: one installs, the others wait.
+    exec 9>"$tools.lock"
+    flock 9
+    if [[ ! -f $marker || ! -x $bin ]]; then
+        echo "s3rver.sh: installing s3rver@$version into $tools" >&2
+        npm install --prefix "$tools" --no-audit --no-fund --no-save "s3rver@$version" >&2
+        [[ -x $bin ]] || { echo "s3rver.sh: npm install finished but $bin is missing" >&2; exit 1; }
+        touch "$marker"
+    fi
+    flock -u 9
+    exec 9>&-
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/s3rver.XXXXXX")
+log=$work/s3rver.log
+pid=
+
+stop() {
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap stop EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+mkdir -p "$work/data"
+"$bin" --directory "$work/data" --address 127.0.0.1 --port "$port" >"$log" 2>&1 &
+pid=$!
+
+# s3rver prints "S3rver listening on 127.0.0.1:PORT" once bound.
+bound=
+for _ in $(seq 1 600); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "s3rver.sh: s3rver exited before listening:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    bound=$(sed -nE 's#.*listening on 127\.0\.0\.1:([0-9]+).*#\1#p' "$log" | head -n1)
+    if [[ -n $bound ]] && (exec 3<>"/dev/tcp/127.0.0.1/$bound") 2>/dev/null; then
+        break
+    fi
+    bound=
+    sleep 0.2
+done
+if [[ -z $bound ]]; then
+    echo "s3rver.sh: s3rver did not accept connections within 120 s:" >&2
+    cat "$log" >&2
+    exit 1
+fi
+
+echo "$bound"
+echo "s3rver.sh: s3rver $version on http://127.0.0.1:$bound (pid $pid)" >&2
+
+# Stay in the foreground while s3rver runs.
+while kill -0 "$pid" 2>/dev/null; do
+    if [[ -n ${S3RVER_PARENT_PID:-} ]] && ! kill -0 "$S3RVER_PARENT_PID" 2>/dev/null; then
+        echo "s3rver.sh: parent process $S3RVER_PARENT_PID is gone; stopping s3rver" >&2
+        exit 0
+    fi
+    sleep 1
+done
+echo "s3rver.sh: s3rver exited:" >&2
+tail -n 20 "$log" >&2
+exit 1
