@@ -19,27 +19,7 @@ port=${1:-0}
 [[ $port =~ ^[0-9]+$ ]] || { echo "azurite.sh: port must be a number, got '$port'" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tools=$root/.tools/azurite
-bin=$tools/node_modules/.bin/azurite-blob
-marker=$tools/.installed-$version
-
-command -v node >/dev/null || { echo "azurite.sh: node is not on PATH (install Node.js and npm)" >&2; exit 1; }
-
-if [[ ! -f $marker || ! -x $bin ]]; then
-    command -v npm >/dev/null || { echo "azurite.sh: npm is not on PATH" >&2; exit 1; }
-    mkdir -p "$tools"
-    # Several test runs may start at once on a fresh clone: one installs, the others wait.
-    exec 9>"$tools.lock"
-    flock 9
-    if [[ ! -f $marker || ! -x $bin ]]; then
-        echo "azurite.sh: installing azurite@$version into $tools" >&2
-        npm install --prefix "$tools" --no-audit --no-fund --no-save "azurite@$version" >&2
-        [[ -x $bin ]] || { echo "azurite.sh: npm install finished but $bin is missing" >&2; exit 1; }
-        touch "$marker"
-    fi
-    flock -u 9
-    exec 9>&-
-fi
+bin=$("$root/deploy/npm-tool.sh" azurite "$version" azurite-blob)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/azurite.XXXXXX")
 log=$work/azurite.log

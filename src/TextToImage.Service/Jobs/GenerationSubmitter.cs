@@ -5,7 +5,8 @@ using TextToImage.Service.Hosting;
 namespace TextToImage.Service.Jobs;
 
 /// <summary>Queues a validated job: its record first, then the dispatch that carries its id.</summary>
-public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatcher, IBlobStore blobs, IOptions<JobsOptions> options, TimeProvider clock)
+public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatcher, IBlobStore blobs, JobDeletion deletion, IOptions<JobsOptions> options,
+    TimeProvider clock)
 {
     /// <param name="uploads">An edit's or upscale's pictures, validated PNGs: stored under the job's keys before its record
     /// exists, so a worker never sees a job without its inputs; deleted again when the submission is refused
@@ -31,26 +32,18 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
         }
         catch
         {
-            await DeleteInputs(record.Inputs);
+            await deletion.DeleteBlobs(record);
             throw;
         }
         if (outcome.Result != CreateResult.Created)
         {
-            await DeleteInputs(record.Inputs);
+            await deletion.DeleteBlobs(record);
             return outcome;
         }
         // Should the process die right here, recovery finds the record without a dispatch and queues it.
         var dispatchId = dispatcher.Enqueue(record.Id);
         await store.SetDispatchAsync(record.Id, dispatchId, CancellationToken.None);
         return outcome with { Record = record with { DispatchId = dispatchId } };
-    }
-
-    async Task DeleteInputs(JobInputs? inputs)
-    {
-        if (inputs is null) return;
-        // Not the request's token: a client that hung up must not leave the files behind.
-        await blobs.DeleteAsync(BlobKey.Parse(inputs.Image), CancellationToken.None);
-        if (inputs.Mask is not null) await blobs.DeleteAsync(BlobKey.Parse(inputs.Mask), CancellationToken.None);
     }
 
     async Task<JobInputs> StoreInputs(string id, UploadedInputs uploads, CancellationToken cancellation)

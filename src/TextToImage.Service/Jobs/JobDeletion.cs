@@ -45,7 +45,8 @@ public sealed class JobDeletion(IJobStore store, IBlobStore blobs, IOptions<Jobs
         return deleted;
     }
 
-    async Task DeleteBlobs(GenerationRecord record)
+    /// <summary>Every blob <paramref name="record"/> names (images, stage images, uploads); also what a refused submission stored.</summary>
+    internal async Task DeleteBlobs(GenerationRecord record)
     {
         var keys = record.Images.Select(i => i.Key)
             .Concat(record.StageImages.SelectMany(s => s.Images).Select(i => i.Key))

@@ -20,4 +20,12 @@ static class JobStoreRules
             record with { Status = GenerationStatus.Canceled, CancelRequested = true, CompletedAt = now }),
         _ => new CancelOutcome(CancelResult.Requested, record with { CancelRequested = true }),
     };
+
+    /// <summary>What a delete request does to <paramref name="record"/> as read (locked) by the store: any job but a running one goes.</summary>
+    public static DeleteOutcome Delete(GenerationRecord? record) => record switch
+    {
+        null => new DeleteOutcome(DeleteResult.NotFound, null),
+        { Status: GenerationStatus.Running } => new DeleteOutcome(DeleteResult.Running, record),
+        _ => new DeleteOutcome(DeleteResult.Deleted, record),
+    };
 }

@@ -195,10 +195,9 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         InTransaction(async db =>
         {
             var (record, _) = await db.SingleWithHash("id = @id FOR UPDATE", ("id", id));
-            if (record is null) return new DeleteOutcome(DeleteResult.NotFound, null);
-            if (record.Status == GenerationStatus.Running) return new DeleteOutcome(DeleteResult.Running, record);
-            await db.Execute($"DELETE FROM {Table} WHERE id = @id", ("id", id));
-            return new DeleteOutcome(DeleteResult.Deleted, record);
+            var outcome = JobStoreRules.Delete(record);
+            if (outcome.Result is DeleteResult.Deleted) await db.Execute($"DELETE FROM {Table} WHERE id = @id", ("id", id));
+            return outcome;
         }, cancellation);
 
     public Task<IReadOnlyList<GenerationRecord>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellation) =>
