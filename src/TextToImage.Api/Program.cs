@@ -1,13 +1,17 @@
 using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddAppFolderSettings();
-builder.AddTextToImageApi();
+return SettingsErrors.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Configuration.AddAppFolderSettings();
+    builder.AddTextToImageApi();
 
-var app = builder.Build();
-app.MapTextToImageApi();
-app.Run();
+    var app = builder.Build();
+    SettingsErrors.Validate(app.Services);   // before the endpoints read their settings
+    app.MapTextToImageApi();
+    return app;
+});
 
 /// <summary>The API host; public so integration tests can start it.</summary>
 public partial class Program;

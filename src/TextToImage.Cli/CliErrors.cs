@@ -1,4 +1,5 @@
 using Spectre.Console;
+using TextToImage.Diffusion.Pipelines;
 
 namespace TextToImage.Cli;
 
@@ -11,7 +12,7 @@ static class CliErrors
         {
             return command();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException
+        catch (Exception e) when (e is InvalidGenerationRequestException or ArgumentException or InvalidDataException or IOException or InvalidOperationException
                                        or UnauthorizedAccessException or NotSupportedException or SixLabors.ImageSharp.ImageFormatException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");

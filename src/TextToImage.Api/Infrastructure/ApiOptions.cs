@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Hosting;
+
 namespace TextToImage.Api.Infrastructure;
 
 /// <summary>The <c>Api</c> section: keys, rate limits, body limits, dashboard access.</summary>
@@ -30,8 +33,34 @@ public sealed class ApiOptions
     public long MaxImagePixels { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Hangfire dashboard at /hangfire: <c>local</c> (requests from this machine only), <c>open</c>, or <c>off</c>.</summary>
-    public string Dashboard { get; set; } = "local";
+    public DashboardAccess Dashboard { get; set; } = DashboardAccess.Local;
 
     /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
     public int QueueFullRetryAfterSeconds { get; set; } = 10;
+}
+
+/// <summary>Who may open the Hangfire dashboard (<see cref="ApiOptions.Dashboard"/>).</summary>
+public enum DashboardAccess
+{
+    Local,
+    Open,
+    Off,
+}
+
+/// <summary>The <c>Api</c> section's rules.</summary>
+public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiOptions options)
+    {
+        var problems = new List<string>();
+        problems.CheckDefined("Api:Dashboard", options.Dashboard);
+        if (options.ApiKeys.Concat(options.AdminKeys).Any(string.IsNullOrWhiteSpace)) problems.Add("Api:ApiKeys and Api:AdminKeys must not hold an empty key");
+        foreach (var (key, value) in new[] { ("RateLimitPerSecond", (long)options.RateLimitPerSecond), ("RateLimitBurst", (long)options.RateLimitBurst),
+                     ("QueueFullRetryAfterSeconds", (long)options.QueueFullRetryAfterSeconds) })
+            if (value < 0) problems.Add($"Api:{key} must not be negative, not {value}");
+        foreach (var (key, value) in new[] { ("MaxRequestBytes", options.MaxRequestBytes), ("MaxUploadBytes", options.MaxUploadBytes),
+                     ("MaxImageSide", (long)options.MaxImageSide), ("MaxImagePixels", options.MaxImagePixels) })
+            if (value <= 0) problems.Add($"Api:{key} must be positive, not {value}");
+        return OptionsValidation.Result(problems);
+    }
 }

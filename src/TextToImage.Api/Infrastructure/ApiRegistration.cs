@@ -13,15 +13,8 @@ static class ApiRegistration
     public static WebApplicationBuilder AddTextToImageApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var jobs = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
-            .Validate(o => o.Dashboard is "local" or "open" or "off", "Api:Dashboard must be local, open or off.")
-            .Validate(o => o.RateLimitPerSecond >= 0 && o.RateLimitBurst >= 0, "Api:RateLimitPerSecond and Api:RateLimitBurst must not be negative.")
-            .Validate(o => o.MaxRequestBytes > 0, "Api:MaxRequestBytes must be positive.")
-            .Validate(o => o.MaxUploadBytes > 0 && o.MaxImageSide > 0 && o.MaxImagePixels > 0,
-                "Api:MaxUploadBytes, Api:MaxImageSide and Api:MaxImagePixels must be positive.")
-            .ValidateOnStart();
-        services.AddTextToImageService(builder.Configuration, builder.Environment, runWorker: jobs.InProcessWorker);
+        services.AddValidatedOptions<ApiOptions, ApiOptionsValidator>(ApiOptions.Section);
+        builder.AddTextToImageService(HostRole.Api);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             // Minimal APIs answer a non-JSON body with a bare 415; say what to send instead.
@@ -61,10 +54,10 @@ static class ApiRegistration
                 document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = $"{request.Scheme}://{request.Host}{request.PathBase}" }]);
         });
         app.UseSwaggerUI(ui => ui.DocumentTitle = "TextToImage API");
-        if (api.Dashboard != "off")
+        if (api.Dashboard != DashboardAccess.Off)
             app.UseHangfireDashboard("/hangfire", new DashboardOptions
             {
-                Authorization = api.Dashboard == "open" ? [new OpenDashboard()] : [new LocalRequestsOnlyAuthorizationFilter()],
+                Authorization = api.Dashboard == DashboardAccess.Open ? [new OpenDashboard()] : [new LocalRequestsOnlyAuthorizationFilter()],
                 DashboardTitle = "TextToImage jobs",
             });
 

@@ -37,9 +37,9 @@ public sealed class CascadePipeline(CascadeModel model)
     {
         var stageCount = StagesFor(request.Resolution);
         if (request.NumImages is < 1 or > MaxImages)
-            throw new ArgumentException($"NumImages must be between 1 and {MaxImages}, not {request.NumImages}.");
+            throw new InvalidGenerationRequestException($"NumImages must be between 1 and {MaxImages}, not {request.NumImages}.");
         if (firstStage >= stageCount)
-            throw new ArgumentException($"Resolution {request.Resolution} is not above the input's; choose one of {string.Join(", ", Model.Resolutions.Skip(firstStage))}.");
+            throw new InvalidGenerationRequestException($"Resolution {request.Resolution} is not above the input's; choose one of {string.Join(", ", Model.Resolutions.Skip(firstStage))}.");
         var settings = Enumerable.Range(0, stageCount).Select(i => StageSettings.Resolve(Model.Stages[i], request.OptionsFor(i))).ToList();
         // The prompt and what guidance contrasts it with are the same text (both empty for
         // unconditional generation): cond − uncond is zero whatever the scale, so run the one branch.
@@ -89,7 +89,7 @@ public sealed class CascadePipeline(CascadeModel model)
         var index = Model.Resolutions.ToList().IndexOf(resolution.Value);
         return index >= 0
             ? index + 1
-            : throw new ArgumentException($"Resolution {resolution} is not one of this model's: {string.Join(", ", Model.Resolutions)}.");
+            : throw new InvalidGenerationRequestException($"Resolution {resolution} is not one of this model's: {string.Join(", ", Model.Resolutions)}.");
     }
 
     /// <summary>Row 0 is the prompt, row 1 the negative prompt ("" = unconditional); encoded once for all stages.</summary>

@@ -20,11 +20,11 @@ public sealed class ImageEditPipeline(CascadeModel model)
         Action<StageResult>? stageCompleted = null, CancellationToken cancellation = default)
     {
         if (request.Strength is < 0 or > 1 || double.IsNaN(request.Strength))
-            throw new ArgumentException($"Strength must be between 0 and 1, not {request.Strength}.");
+            throw new InvalidGenerationRequestException($"Strength must be between 0 and 1, not {request.Strength}.");
         if (request.JumpLength < 0 || request.JumpCount < 0)
-            throw new ArgumentException("JumpLength and JumpCount must not be negative.");
+            throw new InvalidGenerationRequestException("JumpLength and JumpCount must not be negative.");
         if (request.Mask is { } mask && (mask.Width != request.Image.Width || mask.Height != request.Image.Height))
-            throw new ArgumentException($"The mask is {mask.Width}x{mask.Height} but the image is {request.Image.Width}x{request.Image.Height}.");
+            throw new InvalidGenerationRequestException($"The mask is {mask.Width}x{mask.Height} but the image is {request.Image.Width}x{request.Image.Height}.");
 
         var pipeline = new CascadePipeline(Model);
         return pipeline.Run(request.Generation, firstStage: 0, lowResolution: null, s =>

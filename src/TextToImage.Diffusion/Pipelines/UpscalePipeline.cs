@@ -13,7 +13,7 @@ public sealed class UpscalePipeline(CascadeModel model)
     public GenerationResult Upscale(UpscaleRequest request, Action<GenerationProgress>? progress = null,
         Action<StageResult>? stageCompleted = null, CancellationToken cancellation = default)
     {
-        if (Model.Stages.Count < 2) throw new ArgumentException($"Model '{Model.Name}' has no super-resolution stage.");
+        if (Model.Stages.Count < 2) throw new InvalidGenerationRequestException($"Model '{Model.Name}' has no super-resolution stage.");
         var generation = request.Generation;
         if (request.NoiseLevel is { } level)
         {

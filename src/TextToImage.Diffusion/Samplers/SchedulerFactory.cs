@@ -26,11 +26,20 @@ public static class SchedulerFactory
     /// <summary>The API names, in order: ddpm, ddim, dpmpp-2m.</summary>
     public static IReadOnlyList<string> SamplerNames { get; } = Names.Select(n => n.Name).ToArray();
 
-    public static SamplerKind ParseSampler(string name)
+    public static SamplerKind ParseSampler(string name) => TryParseSampler(name, out var kind)
+        ? kind
+        : throw new ArgumentException($"Unknown sampler '{name}'; valid samplers are: {string.Join(", ", SamplerNames)}.", nameof(name));
+
+    public static bool TryParseSampler(string? name, out SamplerKind kind)
     {
-        foreach (var (kind, known) in Names)
-            if (string.Equals(name?.Trim(), known, StringComparison.OrdinalIgnoreCase)) return kind;
-        throw new ArgumentException($"Unknown sampler '{name}'; valid samplers are: {string.Join(", ", SamplerNames)}.", nameof(name));
+        foreach (var (known, knownName) in Names)
+            if (string.Equals(name?.Trim(), knownName, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = known;
+                return true;
+            }
+        kind = default;
+        return false;
     }
 
     public static string SamplerName(SamplerKind kind) =>

@@ -55,27 +55,6 @@ public sealed class JobsOptions
 
     /// <summary>How often the recovery scan looks for jobs orphaned by a crashed worker.</summary>
     public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>What is wrong with these settings, one clause each; empty when they are usable.</summary>
-    /// <param name="connectionString"><c>ConnectionStrings:Jobs</c>, which PostgreSQL needs.</param>
-    public IReadOnlyList<string> Problems(string? connectionString = null)
-    {
-        var problems = new List<string>();
-        if (!Enum.IsDefined(Storage)) problems.Add($"Jobs:Storage '{Storage}' is not supported; use 'sqlite' or 'postgresql'");
-        if (Storage == JobStoreEngine.Postgresql && string.IsNullOrWhiteSpace(connectionString))
-            problems.Add("Jobs:Storage 'postgresql' needs the database in ConnectionStrings:Jobs (environment ConnectionStrings__Jobs), " +
-                         "e.g. Host=db;Database=texttoimage;Username=t2i;Password=...");
-        if (string.IsNullOrWhiteSpace(Queue)) problems.Add("Jobs:Queue must name a queue");
-        if (WorkerCount != 1)
-            problems.Add($"Jobs:WorkerCount must be 1, not {WorkerCount}: a process runs one job at a time on its device; run one worker process per device");
-        if (MaxQueueLength < 1) problems.Add($"Jobs:MaxQueueLength must be at least 1, not {MaxQueueLength}");
-        if (MaxAttempts is < 1 or > 10) problems.Add($"Jobs:MaxAttempts must be between 1 and 10, not {MaxAttempts}");
-        if (LeaseDuration <= TimeSpan.FromSeconds(2)) problems.Add($"Jobs:LeaseDuration must be longer than 2 seconds, not {LeaseDuration}");
-        foreach (var (name, value) in new[] { ("QueuePollInterval", QueuePollInterval), ("ProgressInterval", ProgressInterval),
-                     ("CancellationPollInterval", CancellationPollInterval), ("RecoveryInterval", RecoveryInterval), ("Retention", Retention) })
-            if (value <= TimeSpan.Zero) problems.Add($"Jobs:{name} must be positive, not {value}");
-        return problems;
-    }
 }
 
 /// <summary>The databases <see cref="JobsOptions.Storage"/> can name.</summary>

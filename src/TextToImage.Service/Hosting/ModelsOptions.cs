@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace TextToImage.Service.Hosting;
 
 /// <summary>The <c>Models</c> section: where model folders are, which is the default, where they run.</summary>
@@ -20,9 +22,39 @@ public sealed class ModelsOptions
     /// <summary>The model used when a request names none; the first found when unset.</summary>
     public string? Default { get; set; }
 
-    /// <summary><c>auto</c> | <c>cpu</c> | <c>cuda</c>.</summary>
-    public string Device { get; set; } = "auto";
+    /// <summary><c>auto</c> (a CUDA GPU when one is usable) | <c>cpu</c> | <c>cuda</c>.</summary>
+    public ModelDevice Device { get; set; } = ModelDevice.Auto;
 
-    /// <summary><c>auto</c> | <c>float32</c> | <c>float16</c> | <c>bfloat16</c>.</summary>
-    public string DType { get; set; } = "auto";
+    /// <summary><c>auto</c> (float16 on GPUs, float32 on CPU) | <c>float32</c> | <c>float16</c> | <c>bfloat16</c>.</summary>
+    public ModelPrecision DType { get; set; } = ModelPrecision.Auto;
+}
+
+/// <summary>Where <see cref="ModelsOptions.Device"/> runs models.</summary>
+public enum ModelDevice
+{
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+/// <summary>The number type <see cref="ModelsOptions.DType"/> runs models in.</summary>
+public enum ModelPrecision
+{
+    Auto,
+    Float32,
+    Float16,
+    BFloat16,
+}
+
+/// <summary>The <c>Models</c> section's rules. Whether the device exists and takes the precision is known only once libtorch loads: the model check reports that.</summary>
+public sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelsOptions options)
+    {
+        var problems = new List<string>();
+        problems.CheckDefined("Models:Device", options.Device);
+        problems.CheckDefined("Models:DType", options.DType);
+        if (options.Folders.Any(string.IsNullOrWhiteSpace)) problems.Add("Models:Folders must not hold an empty entry");
+        return OptionsValidation.Result(problems);
+    }
 }

@@ -16,32 +16,25 @@ namespace TextToImage.Service.Hosting;
 /// <summary>Wires what the API and the worker share: options, job store, blob store, models, Hangfire.</summary>
 public static class ServiceRegistration
 {
-    /// <param name="runWorker">Whether this process also runs generation jobs (loads libtorch).</param>
-    public static IServiceCollection AddTextToImageService(this IServiceCollection services, IConfiguration configuration,
-        IHostEnvironment environment, bool runWorker)
+    /// <summary>
+    /// Everything but the HTTP surface. Settings are read when services are first resolved, after
+    /// they are validated, not while registering: Hangfire's storage and server are configured
+    /// from the validated <see cref="JobsOptions"/> too.
+    /// </summary>
+    public static IHostApplicationBuilder AddTextToImageService(this IHostApplicationBuilder builder, HostRole role)
     {
-        var dataRoot = DataRoot.From(configuration, environment);
+        var services = builder.Services;
+        var dataRoot = DataRoot.From(builder.Configuration, builder.Environment);
         services.AddSingleton(dataRoot);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section);
-        services.AddOptions<ModelsOptions>().BindConfiguration(ModelsOptions.Section);
-        services.AddOptions<BlobStorageOptions>().BindConfiguration(BlobStorageOptions.Section);
+        services.AddValidatedOptions<JobsOptions, JobsOptionsValidator>(JobsOptions.Section);
+        services.AddValidatedOptions<ModelsOptions, ModelsOptionsValidator>(ModelsOptions.Section);
+        services.AddValidatedOptions<BlobStorageOptions, BlobStorageOptionsValidator>(BlobStorageOptions.Section);
 
-        // Read now, not on first use: Hangfire's server and storage are configured from these values.
-        var jobs = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        var jobsDatabase = configuration.GetConnectionString(JobsOptions.ConnectionStringName);
-        if (jobs.Problems(jobsDatabase) is { Count: > 0 } problems)
-            throw new OptionsValidationException(JobsOptions.Section, typeof(JobsOptions), problems);
-        if (jobs.Storage == JobStoreEngine.Postgresql)
-        {
-            services.AddSingleton(provider => new PostgresJobStore(jobsDatabase!, provider.GetRequiredService<ILogger<PostgresJobStore>>()));
-            services.AddSingleton<IJobStore>(provider => provider.GetRequiredService<PostgresJobStore>());
-            services.AddHostedService<PostgresSchemaStartup>();
-        }
-        else
-            services.AddSingleton<IJobStore>(_ => new SqliteJobStore(dataRoot.Resolve(jobs.Database, "jobs.db")));
+        services.AddSingleton(JobStore);
+        services.AddHostedService<PostgresSchemaStartup>();
         services.AddSingleton(BlobStore);
-        services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, environment, dataRoot),
+        services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, builder.Environment, dataRoot),
             provider.GetRequiredService<IOptions<ModelsOptions>>().Value.Default, provider.GetRequiredService<ILogger<ModelCatalog>>()));
         services.AddSingleton<CascadeEngine>();
         services.AddSingleton<IGenerationEngine>(provider => provider.GetRequiredService<CascadeEngine>());
@@ -54,35 +47,16 @@ public static class ServiceRegistration
         services.AddHostedService<RetentionSchedule>();
         services.AddTransient<GenerationJob>();
         services.AddHostedService<JobRecovery>();
+        services.AddHangfire((provider, config) => UseJobStorage(provider, config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()));
 
-        services.AddHangfire(config =>
+        // Which services exist cannot wait for the options: this one switch is read now.
+        if (role == HostRole.Worker || builder.Configuration.GetValue($"{JobsOptions.Section}:{nameof(JobsOptions.InProcessWorker)}", true))
         {
-            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-                .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings();
-            if (jobs.Storage == JobStoreEngine.Postgresql)
-                config.UsePostgreSqlStorage(postgres => postgres.UseNpgsqlConnection(jobsDatabase), new PostgreSqlStorageOptions
-                {
-                    QueuePollInterval = jobs.QueuePollInterval,
-                    // A fetched job stays invisible to other servers while its server lives (heartbeats), and
-                    // comes back soon after it dies, not after a fixed 30 minutes.
-                    UseSlidingInvisibilityTimeout = true,
-                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                    // Installed by PostgresJobStore under its migration lock: Hangfire's own installer
-                    // fails when several processes run it at once. So the storage connects on first use,
-                    // and a database that is down at start does not stop the host.
-                    PrepareSchemaIfNecessary = false,
-                });
-            else
+            services.AddHangfireServer((provider, server) =>
             {
-                SqliteNative.EnsureInitialized();
-                config.UseSQLiteStorage(dataRoot.Resolve(jobs.HangfireDatabase, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = jobs.QueuePollInterval });
-            }
-        });
-        if (runWorker)
-        {
-            services.AddHangfireServer(server =>
-            {
+                var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
                 server.Queues = [jobs.Queue];
                 server.WorkerCount = jobs.WorkerCount;
                 server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
@@ -92,7 +66,42 @@ public static class ServiceRegistration
             // Hangfire stops its workers within its own shutdown timeout; the host must wait for it.
             services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         }
-        return services;
+        return builder;
+    }
+
+    static string JobsDatabase(IServiceProvider provider) =>
+        provider.GetRequiredService<IConfiguration>().GetConnectionString(JobsOptions.ConnectionStringName)!;
+
+    static IJobStore JobStore(IServiceProvider provider)
+    {
+        var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
+        return jobs.Storage == JobStoreEngine.Postgresql
+            ? new PostgresJobStore(JobsDatabase(provider), provider.GetRequiredService<ILogger<PostgresJobStore>>())
+            : new SqliteJobStore(provider.GetRequiredService<DataRoot>().Resolve(jobs.Database, "jobs.db"));
+    }
+
+    static void UseJobStorage(IServiceProvider provider, IGlobalConfiguration config)
+    {
+        var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
+        if (jobs.Storage == JobStoreEngine.Postgresql)
+            config.UsePostgreSqlStorage(postgres => postgres.UseNpgsqlConnection(JobsDatabase(provider)), new PostgreSqlStorageOptions
+            {
+                QueuePollInterval = jobs.QueuePollInterval,
+                // A fetched job stays invisible to other servers while its server lives (heartbeats), and
+                // comes back soon after it dies, not after a fixed 30 minutes.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                // Installed by PostgresJobStore under its migration lock: Hangfire's own installer
+                // fails when several processes run it at once. So the storage connects on first use,
+                // and a database that is down at start does not stop the host.
+                PrepareSchemaIfNecessary = false,
+            });
+        else
+        {
+            SqliteNative.EnsureInitialized();
+            config.UseSQLiteStorage(provider.GetRequiredService<DataRoot>().Resolve(jobs.HangfireDatabase, "hangfire.db"),
+                new SQLiteStorageOptions { QueuePollInterval = jobs.QueuePollInterval });
+        }
     }
 
     static IBlobStore BlobStore(IServiceProvider provider)
@@ -100,16 +109,9 @@ public static class ServiceRegistration
         var options = provider.GetRequiredService<IOptions<BlobStorageOptions>>().Value;
         return options.Provider switch
         {
-            "filesystem" => new FileSystemBlobStore(provider.GetRequiredService<DataRoot>().Resolve(options.Folder, "images")),
-            "azure" => new AzureBlobStore(options.ConnectionString
-                ?? throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions), ["Storage:ConnectionString is required for the azure provider."]),
-                options.Container),
-            "s3" => (options.AccessKey is null) == (options.SecretKey is null)
-                ? new S3BlobStore(options.Container, options.ServiceUrl, options.Region, options.AccessKey, options.SecretKey)
-                : throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions),
-                    ["Storage:AccessKey and Storage:SecretKey go together: set both, or neither to use the AWS SDK's credential chain."]),
-            _ => throw new OptionsValidationException(BlobStorageOptions.Section, typeof(BlobStorageOptions),
-                [$"Storage:Provider '{options.Provider}' is not supported; use 'filesystem', 'azure' or 's3'."]),
+            BlobStorageProvider.Azure => new AzureBlobStore(options.ConnectionString!, options.Container),
+            BlobStorageProvider.S3 => new S3BlobStore(options.Container, options.ServiceUrl, options.Region, options.AccessKey, options.SecretKey),
+            _ => new FileSystemBlobStore(provider.GetRequiredService<DataRoot>().Resolve(options.Folder, "images")),
         };
     }
 
@@ -123,4 +125,11 @@ public static class ServiceRegistration
                 : new[] { environment.ContentRootPath, AppContext.BaseDirectory, dataRoot.Path }.Select(root => Path.GetFullPath(folder, root)))
             .Distinct(StringComparer.Ordinal)
             .Where(Directory.Exists);
+}
+
+/// <summary>What a host is: an API process (which also runs jobs when <c>Jobs:InProcessWorker</c>) or a worker process.</summary>
+public enum HostRole
+{
+    Api,
+    Worker,
 }

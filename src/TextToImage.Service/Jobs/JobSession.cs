@@ -1,4 +1,5 @@
 using System.Data.Common;
+using static TextToImage.Service.Jobs.JobRows;
 
 namespace TextToImage.Service.Jobs;
 
@@ -7,8 +8,8 @@ readonly record struct JsonText(string? Json);
 
 /// <summary>
 /// One open connection (and, for read-modify-write operations, its transaction) with the request's
-/// token: the commands both job stores are made of. SQL names parameters <c>@name</c>; the store
-/// turns each value into its database's parameter.
+/// token: the commands both job stores are made of, and the statements that read the same in both
+/// dialects. SQL names parameters <c>@name</c>; the store turns each value into its database's parameter.
 /// </summary>
 sealed class JobSession(DbConnection connection, DbTransaction? transaction, string table,
     Func<string, object?, DbParameter> parameter, CancellationToken cancellation)
@@ -52,4 +53,60 @@ sealed class JobSession(DbConnection connection, DbTransaction? transaction, str
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         return await reader.ReadAsync(cancellation) ? (JobRows.Read(reader), JobRows.RequestHash(reader)) : (null, null);
     }
+
+    public Task Insert(GenerationRecord record, IdempotencyClaim? idempotency) => Execute($"""
+        INSERT INTO {table} (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash)
+        VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash)
+        """,
+        ("id", record.Id), ("status", record.Status.Name()), ("created", Millis(record.CreatedAt)),
+        ("parameters", new JsonText(Serialize(record.Parameters))), ("inputs", new JsonText(SerializeOrNull(record.Inputs))), ("owner", record.Owner),
+        ("key", idempotency?.Key), ("hash", idempotency?.RequestHash));
+
+    public Task<int> CountQueued() => Scalar($"SELECT COUNT(*) FROM {table} WHERE status = 'queued'");
+
+    /// <summary>1 for the next job to run; null when the job is not queued (or not there).</summary>
+    public async Task<int?> QueuePosition(string id)
+    {
+        var position = await Scalar($"""
+            SELECT CASE WHEN (SELECT status FROM {table} WHERE id = @id) = 'queued'
+                        THEN (SELECT COUNT(*) FROM {table} WHERE status = 'queued' AND id <= @id) ELSE 0 END
+            """, ("id", id));
+        return position > 0 ? position : null;
+    }
+
+    public Task<int> SetDispatch(string id, string dispatchId) =>
+        Execute($"UPDATE {table} SET dispatch_id = @dispatch WHERE id = @id AND dispatch_id IS NULL", ("id", id), ("dispatch", dispatchId));
+
+    public async Task<bool> ReportProgress(string id, string owner, JobProgress progress) =>
+        await Execute($"UPDATE {table} SET progress = @value WHERE id = @id AND status = 'running' AND lease_owner = @owner",
+            ("id", id), ("owner", owner), ("value", new JsonText(Serialize(progress)))) == 1;
+
+    public async Task<bool> Complete(string id, string owner, JobCompletion completion)
+    {
+        if (!completion.Status.IsTerminal()) throw new ArgumentException($"'{completion.Status.Name()}' is not a terminal status.", nameof(completion));
+        return await Execute($"""
+            UPDATE {table}
+            SET status = @status, completed_at = @completed, images = @images, error = @error, metrics = @metrics,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = @id AND status = 'running' AND lease_owner = @owner
+            """,
+            ("id", id), ("owner", owner), ("status", completion.Status.Name()), ("completed", Millis(completion.CompletedAt)),
+            ("images", new JsonText(Serialize(completion.Images))), ("error", new JsonText(SerializeOrNull(completion.Error))),
+            ("metrics", new JsonText(SerializeOrNull(completion.Metrics)))) == 1;
+    }
+
+    public async Task<bool> Release(string id, string owner) => await Execute($"""
+        UPDATE {table} SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = NULL
+        WHERE id = @id AND status = 'running' AND lease_owner = @owner
+        """, ("id", id), ("owner", owner)) == 1;
+
+    public Task<IReadOnlyList<GenerationRecord>> FinishedBefore(DateTimeOffset cutoff, int limit) => All($"""
+        SELECT {Columns} FROM {table} WHERE status IN ('succeeded', 'failed', 'canceled') AND completed_at < @cutoff
+        ORDER BY completed_at LIMIT @limit
+        """, ("cutoff", Millis(cutoff)), ("limit", limit));
+
+    /// <summary>A query that touches the table: the connection works and the schema is there.</summary>
+    public Task<int> Ping() => Scalar($"SELECT COUNT(*) FROM {table} WHERE id = ''");
+
+    public async Task<bool> Delete(string id) => await Execute($"DELETE FROM {table} WHERE id = @id", ("id", id)) == 1;
 }

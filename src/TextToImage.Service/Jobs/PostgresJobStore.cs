@@ -67,15 +67,9 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
                 if (earlier is not null)
                     return new CreateOutcome(hash == idempotency.RequestHash ? CreateResult.Existing : CreateResult.KeyConflict, earlier);
             }
-            if (await db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE status = 'queued'") >= maxQueued)
+            if (await db.CountQueued() >= maxQueued)
                 return new CreateOutcome(CreateResult.QueueFull, record);
-            await db.Execute($"""
-                INSERT INTO {Table} (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash)
-                VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash)
-                """,
-                ("id", record.Id), ("status", record.Status.Name()), ("created", Millis(record.CreatedAt)),
-                ("parameters", new JsonText(Serialize(record.Parameters))), ("inputs", new JsonText(SerializeOrNull(record.Inputs))), ("owner", record.Owner),
-                ("key", idempotency?.Key), ("hash", idempotency?.RequestHash));
+            await db.Insert(record, idempotency);
             return new CreateOutcome(CreateResult.Created, record);
         }, cancellation);
 
@@ -94,21 +88,11 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
     }
 
     public Task<int> CountQueuedAsync(CancellationToken cancellation) =>
-        Connected(db => db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE status = 'queued'"), cancellation);
+        Connected(db => db.CountQueued(), cancellation);
 
-    public Task<int?> QueuePositionAsync(string id, CancellationToken cancellation) =>
-        Connected(async db =>
-        {
-            var position = await db.Scalar($"""
-                SELECT CASE WHEN (SELECT status FROM {Table} WHERE id = @id) = 'queued'
-                            THEN (SELECT COUNT(*) FROM {Table} WHERE status = 'queued' AND id <= @id) ELSE 0 END
-                """, ("id", id));
-            return position > 0 ? position : (int?)null;
-        }, cancellation);
+    public Task<int?> QueuePositionAsync(string id, CancellationToken cancellation) => Connected(db => db.QueuePosition(id), cancellation);
 
-    public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) =>
-        Connected(db => db.Execute($"UPDATE {Table} SET dispatch_id = @dispatch WHERE id = @id AND dispatch_id IS NULL",
-            ("id", id), ("dispatch", dispatchId)), cancellation);
+    public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) => Connected(db => db.SetDispatch(id, dispatchId), cancellation);
 
     public Task<GenerationRecord?> TryClaimAsync(string id, string dispatchId, JobLease lease, DateTimeOffset now, CancellationToken cancellation) =>
         Connected(async db => (await db.All($"""
@@ -134,8 +118,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         }, cancellation);
 
     public Task<bool> ReportProgressAsync(string id, string owner, JobProgress progress, CancellationToken cancellation) =>
-        Connected(async db => await db.Execute($"UPDATE {Table} SET progress = @value WHERE id = @id AND status = 'running' AND lease_owner = @owner",
-            ("id", id), ("owner", owner), ("value", new JsonText(Serialize(progress)))) == 1, cancellation);
+        Connected(db => db.ReportProgress(id, owner, progress), cancellation);
 
     public Task<bool> AddStageImagesAsync(string id, string owner, StageOutput stage, CancellationToken cancellation) =>
         InTransaction(async db =>
@@ -147,25 +130,10 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             return true;
         }, cancellation);
 
-    public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation)
-    {
-        if (!completion.Status.IsTerminal()) throw new ArgumentException($"'{completion.Status.Name()}' is not a terminal status.", nameof(completion));
-        return Connected(async db => await db.Execute($"""
-            UPDATE {Table}
-            SET status = @status, completed_at = @completed, images = @images, error = @error, metrics = @metrics,
-                lease_owner = NULL, lease_until = NULL
-            WHERE id = @id AND status = 'running' AND lease_owner = @owner
-            """,
-            ("id", id), ("owner", owner), ("status", completion.Status.Name()), ("completed", Millis(completion.CompletedAt)),
-            ("images", new JsonText(Serialize(completion.Images))), ("error", new JsonText(SerializeOrNull(completion.Error))),
-            ("metrics", new JsonText(SerializeOrNull(completion.Metrics)))) == 1, cancellation);
-    }
+    public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation) =>
+        Connected(db => db.Complete(id, owner, completion), cancellation);
 
-    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) =>
-        Connected(async db => await db.Execute($"""
-            UPDATE {Table} SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = NULL
-            WHERE id = @id AND status = 'running' AND lease_owner = @owner
-            """, ("id", id), ("owner", owner)) == 1, cancellation);
+    public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) => Connected(db => db.Release(id, owner), cancellation);
 
     public Task<CancelOutcome> RequestCancelAsync(string id, DateTimeOffset now, CancellationToken cancellation) =>
         InTransaction(async db =>
@@ -196,18 +164,14 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         {
             var (record, _) = await db.SingleWithHash("id = @id FOR UPDATE", ("id", id));
             var outcome = JobStoreRules.Delete(record);
-            if (outcome.Result is DeleteResult.Deleted) await db.Execute($"DELETE FROM {Table} WHERE id = @id", ("id", id));
+            if (outcome.Result is DeleteResult.Deleted) await db.Delete(id);
             return outcome;
         }, cancellation);
 
     public Task<IReadOnlyList<GenerationRecord>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellation) =>
-        Connected(db => db.All($"""
-            SELECT {Columns} FROM {Table} WHERE status IN ('succeeded', 'failed', 'canceled') AND completed_at < @cutoff
-            ORDER BY completed_at LIMIT @limit
-            """, ("cutoff", Millis(cutoff)), ("limit", limit)), cancellation);
+        Connected(db => db.FinishedBefore(cutoff, limit), cancellation);
 
-    public Task PingAsync(CancellationToken cancellation) =>
-        Connected(db => db.Scalar($"SELECT COUNT(*) FROM {Table} WHERE id = ''"), cancellation);
+    public Task PingAsync(CancellationToken cancellation) => Connected(db => db.Ping(), cancellation);
 
     async Task<T> Connected<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
     {

@@ -8,12 +8,13 @@ namespace TextToImage.Service.Jobs;
 /// line per try, while it cannot be reached; the host keeps running meanwhile (its /readyz says why
 /// it is not ready), and every store call tries again by itself too.
 /// </summary>
-sealed class PostgresSchemaStartup(PostgresJobStore store, ILogger<PostgresSchemaStartup> log) : BackgroundService
+sealed class PostgresSchemaStartup(IJobStore jobs, ILogger<PostgresSchemaStartup> log) : BackgroundService
 {
     static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
+        if (jobs is not PostgresJobStore store) return;   // SQLite creates its tables on open
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -80,11 +80,13 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                         Image = pictures.Image!,
                         NoiseLevel = parameters.NoiseLevel,
                     }, OnProgress, OnStage, cancellation),
-                    var other => throw new ArgumentException($"Unknown job kind '{other}'."),
+                    var other => throw new InvalidOperationException($"Unknown job kind '{other}'."),
                 };
                 return stages;
             }
-            catch (ArgumentException e)
+            // Only the engine's own type is the caller's fault; any other error (an ArgumentException
+            // from a bug included) is internal, and the job is tried again.
+            catch (InvalidGenerationRequestException e)
             {
                 throw new GenerationRejectedException(JobError.InvalidRequest, e.Message, e);
             }
@@ -113,7 +115,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         var info = catalog.Find(name) ?? throw new GenerationRejectedException(JobError.ModelUnavailable, $"No model named '{name}' is configured.");
         try
         {
-            target ??= ComputeTarget.Resolve(options.Value.Device, options.Value.DType);
+            target ??= ComputeTarget.Resolve(options.Value.Device.ToString(), options.Value.DType.ToString());
             log.LogInformation("Loading model '{Name}' from {Folder} on {Target}.", name, info.Folder, target);
             model = ModelFolder.Load(info.Folder, target);
         }

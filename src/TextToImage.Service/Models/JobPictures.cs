@@ -16,7 +16,7 @@ sealed class JobPictures : IDisposable
     public static JobPictures Decode(GenerationParameters parameters, UploadedInputs? inputs)
     {
         if (parameters.Kind == JobKinds.Generation) return new JobPictures();
-        if (inputs is null) throw new ArgumentException($"A job of kind '{parameters.Kind}' needs an input image.");
+        if (inputs is null) throw new InvalidOperationException($"A job of kind '{parameters.Kind}' needs an input image.");
         var image = SixLabors.ImageSharp.Image.Load<Rgb24>(inputs.ImagePng);
         try
         {

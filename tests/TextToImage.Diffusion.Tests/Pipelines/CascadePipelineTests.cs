@@ -70,7 +70,7 @@ public sealed class CascadePipelineTests(TinyCascade tiny) : IClassFixture<TinyC
         using var result = tiny.Pipeline.Generate(TinyCascade.Request(resolution: 32));
         Assert.Equal([16, 32], result.Stages.Select(s => s.Resolution));
 
-        var error = Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(TinyCascade.Request(resolution: 48)));
+        var error = Assert.Throws<InvalidGenerationRequestException>(() => tiny.Pipeline.Generate(TinyCascade.Request(resolution: 48)));
         Assert.Contains("16, 32, 64", error.Message);
     }
 
@@ -116,15 +116,15 @@ public sealed class CascadePipelineTests(TinyCascade tiny) : IClassFixture<TinyC
     public void Invalid_settings_are_refused_with_the_stage_named()
     {
         var request = TinyCascade.Request() with { Stages = [new StageOptions { Steps = 0 }] };
-        Assert.Contains("'base'", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(request)).Message);
+        Assert.Contains("'base'", Assert.Throws<InvalidGenerationRequestException>(() => tiny.Pipeline.Generate(request)).Message);
 
         var sampler = TinyCascade.Request() with { Stages = [null, new StageOptions { Sampler = "euler" }] };
-        Assert.Contains("euler", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(sampler)).Message);
+        Assert.Contains("unknown sampler 'euler'", Assert.Throws<InvalidGenerationRequestException>(() => tiny.Pipeline.Generate(sampler)).Message);
 
         var noise = TinyCascade.Request() with { Stages = [null, new StageOptions { NoiseLevel = 1000 }] };
-        Assert.Contains("noise level", Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(noise)).Message);
+        Assert.Contains("noise level", Assert.Throws<InvalidGenerationRequestException>(() => tiny.Pipeline.Generate(noise)).Message);
 
-        Assert.Throws<ArgumentException>(() => tiny.Pipeline.Generate(TinyCascade.Request(numImages: 0)));
+        Assert.Throws<InvalidGenerationRequestException>(() => tiny.Pipeline.Generate(TinyCascade.Request(numImages: 0)));
     }
 
     [Fact]

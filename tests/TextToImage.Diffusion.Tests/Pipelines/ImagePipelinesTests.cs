@@ -131,7 +131,7 @@ public sealed class ImagePipelinesTests(TinyCascade tiny, ITestOutputHelper outp
     {
         using var input = Picture(32, 32);
         using var mask = CentreMask(16);
-        var error = Assert.Throws<ArgumentException>(() => new ImageEditPipeline(Model).Edit(Edit(input, 0.5, mask)));
+        var error = Assert.Throws<InvalidGenerationRequestException>(() => new ImageEditPipeline(Model).Edit(Edit(input, 0.5, mask)));
         Assert.Contains("16x16", error.Message);
     }
 
@@ -160,7 +160,7 @@ public sealed class ImagePipelinesTests(TinyCascade tiny, ITestOutputHelper outp
         Assert.False(TensorAssert.Equal(result.Final.Images, otherSeed.Final.Images));
         Assert.False(TensorAssert.Equal(result.Final.Images, otherLevel.Final.Images));
 
-        Assert.Throws<ArgumentException>(() => pipeline.Upscale(Request(3, resolution: Model.Resolutions[0])));
+        Assert.Throws<InvalidGenerationRequestException>(() => pipeline.Upscale(Request(3, resolution: Model.Resolutions[0])));
     }
 
     [Fact]
