@@ -26,14 +26,16 @@ static class GenerationEvents
     /// <c>stage</c> when a stage's images are stored (the low-resolution base first), a <c>ping</c> every 15 seconds while
     /// the job waits, and finally <c>end</c> with the finished generation, after which the stream closes.
     /// </remarks>
-    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, IJobStore store, ApiKeys keys, HttpContext http,
+    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> Stream(string id, GenerationReads reads, ApiKeys keys, HttpContext http,
         CancellationToken cancellation)
     {
-        var first = await store.GetAsync(id, cancellation);
-        return first is null || !keys.MaySee(http, first) ? GenerationsEndpoints.NotFound(id) : TypedResults.ServerSentEvents(Events(first, store, http.Request, cancellation));
+        var (first, position) = await reads.GetAsync(id, cancellation);
+        return first is null || !keys.MaySee(http, first)
+            ? GenerationsEndpoints.NotFound(id)
+            : TypedResults.ServerSentEvents(Events(first, position, reads, http.Request, cancellation));
     }
 
-    static async IAsyncEnumerable<SseItem<object>> Events(GenerationRecord record, IJobStore store, HttpRequest request,
+    static async IAsyncEnumerable<SseItem<object>> Events(GenerationRecord record, int? queuePosition, GenerationReads reads, HttpRequest request,
         [EnumeratorCancellation] CancellationToken cancellation)
     {
         GenerationStatus? status = null;
@@ -42,7 +44,7 @@ static class GenerationEvents
         var quiet = Stopwatch.StartNew();
         while (true)
         {
-            var resource = await record.ToResourceAsync(store, request, cancellation);
+            var resource = record.ToResource(queuePosition, request);
             if (record.Status != status)
             {
                 status = record.Status;
@@ -68,7 +70,9 @@ static class GenerationEvents
                 yield break;
             }
             await Task.Delay(PollInterval, cancellation);
-            record = await store.GetAsync(record.Id, cancellation) ?? record;
+            // Deleted meanwhile (a queued job can be): the stream closes without an end; a read of the job answers 404.
+            if (await reads.GetAsync(record.Id, cancellation) is not ({ } next, var position)) yield break;
+            (record, queuePosition) = (next, position);
         }
     }
 }

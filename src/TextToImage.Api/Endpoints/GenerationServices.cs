@@ -8,6 +8,7 @@ namespace TextToImage.Api.Endpoints;
 /// <summary>What the generation handlers need, bound as one parameter.</summary>
 sealed record GenerationServices(
     IJobStore Store,
+    GenerationReads Reads,
     GenerationRequestValidator Validator,
     GenerationSubmitter Submitter,
     GenerationCanceller Canceller,

@@ -95,11 +95,14 @@ static class GenerationsEndpoints
     }
 
     /// <summary>Reads a job: status, progress, images, errors, timings.</summary>
-    /// <remarks>Poll it after a 202 (its URL is the Location), or follow <c>/events</c> instead of polling.</remarks>
+    /// <remarks>
+    /// Poll it after a 202 (its URL is the Location), or follow <c>/events</c> instead of polling. The answer may be up to
+    /// 0.25 s old (workers write progress about that often), except right after a cancel or delete sent to the same server.
+    /// </remarks>
     static async Task<Results<Ok<GenerationResource>, ProblemHttpResult>> Get(string id, [AsParameters] GenerationServices services, HttpContext http,
         CancellationToken cancellation) =>
-        await services.Store.GetAsync(id, cancellation) is { } record && services.Keys.MaySee(http, record)
-            ? TypedResults.Ok(await record.ToResourceAsync(services.Store, http.Request, cancellation))
+        await services.Reads.GetAsync(id, cancellation) is ({ } record, var position) && services.Keys.MaySee(http, record)
+            ? TypedResults.Ok(record.ToResource(position, http.Request))
             : NotFound(id);
 
     /// <summary>Lists jobs, newest first.</summary>
@@ -137,6 +140,7 @@ static class GenerationsEndpoints
     {
         if (await services.Store.GetAsync(id, cancellation) is not { } seen || !services.Keys.MaySee(http, seen)) return NotFound(id);
         var outcome = await services.Canceller.CancelAsync(id, cancellation);
+        services.Reads.Forget(id);
         if (outcome.Record is not { } record) return NotFound(id);
         var resource = record.ToResource(null, http.Request);
         return outcome.Result switch
@@ -158,6 +162,7 @@ static class GenerationsEndpoints
     {
         if (await services.Store.GetAsync(id, cancellation) is not { } seen || !services.Keys.MaySee(http, seen)) return NotFound(id);
         var outcome = await services.Deletion.DeleteAsync(id, cancellation);
+        services.Reads.Forget(id);
         return outcome.Result switch
         {
             DeleteResult.Deleted => TypedResults.NoContent(),

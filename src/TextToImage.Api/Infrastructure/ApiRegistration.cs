@@ -29,6 +29,7 @@ static class ApiRegistration
         // Malformed requests throw, so the handler above can say what was wrong (otherwise: a bare 400).
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<GenerationReads>();
         services.AddPerCallerRateLimit();
         services.AddApiDocumentation();
         services.AddHealthChecks()
