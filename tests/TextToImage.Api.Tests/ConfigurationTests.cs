@@ -270,14 +270,25 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public async Task The_root_redirects_to_the_swagger_ui()
+    public async Task The_root_serves_the_playground_which_links_the_swagger_ui_and_loads_nothing_from_elsewhere()
     {
         using var host = new ApiHost();
         using var api = host.Client();
-        using var plain = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
-        using var root = await plain.GetAsync("/");
-        Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
-        Assert.Equal("/swagger", root.Headers.Location!.OriginalString);
+        using var page = await api.Http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("href=\"/swagger\"", html);
+        // Every script and style is the service's own: no CDN, so it works without internet.
+        var sources = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.All(sources, source => Assert.StartsWith("/", source));
+        foreach (var asset in new[] { "/playground/playground.js", "/playground/playground.css" })
+        {
+            Assert.Contains(asset, sources);
+            using var answer = await api.Http.GetAsync(asset);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.True((await answer.Content.ReadAsByteArrayAsync()).Length > 1000, asset);
+        }
     }
 }
 

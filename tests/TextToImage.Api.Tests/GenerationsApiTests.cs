@@ -328,6 +328,16 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
         Assert.Equal([16, 32, 64], model["resolutions"]!.AsArray().Select(r => r!.GetValue<int>()));
         Assert.Equal("super_resolution", model["stages"]![1]!["kind"]!.GetValue<string>());
 
+        // The limits are the validator's: one past each is refused, naming the field.
+        var limits = model["limits"]!;
+        Assert.Equal(["ddpm", "ddim", "dpmpp-2m"], limits["samplers"]!.AsArray().Select(n => n!.GetValue<string>()));
+        foreach (var (field, past) in new[] { ("steps", limits["maxSteps"]!.GetValue<int>() + 1), ("numImages", limits["maxImages"]!.GetValue<int>() + 1) })
+        {
+            var (refused, problem) = await api.Post("/v1/generations", new Dictionary<string, object> { ["prompt"] = "a red apple", [field] = past });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.NotNull(problem!["errors"]![field]);
+        }
+
         Assert.Equal(HttpStatusCode.OK, (await api.Http.GetAsync("/healthz")).StatusCode);
         var ready = await api.WaitUntilReady();
         Assert.Equal("Healthy", ready["status"]!.GetValue<string>());

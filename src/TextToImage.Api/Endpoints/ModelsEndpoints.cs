@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TextToImage.Api.Contracts;
 using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.Samplers;
+using TextToImage.Service.Requests;
 using TextToImage.Service.Models;
 
 namespace TextToImage.Api.Endpoints;
@@ -21,6 +23,11 @@ static class ModelsEndpoints
             model.Name, model.License, model.Description, model.TextEncoder, model.Name == catalog.DefaultName, engine.IsLoaded(model.Name),
             model.Resolutions,
             model.Stages.Select(s => new ModelStageResource(s.Name, s.Kind == StageKind.Base ? "base" : "super_resolution", s.Resolution,
-                s.Defaults.Sampler, s.Defaults.Steps, s.Defaults.GuidanceScale, s.Kind == StageKind.SuperResolution ? s.Defaults.NoiseLevel : null)).ToList()))
+                s.Defaults.Sampler, s.Defaults.Steps, s.Defaults.GuidanceScale, s.Kind == StageKind.SuperResolution ? s.Defaults.NoiseLevel : null)).ToList(),
+            Limits(model)))
             .ToList());
+
+    static ModelLimitsResource Limits(ModelInfo model) => new(SchedulerFactory.SamplerNames, GenerationRequestValidator.MaxImages, model.BaseTrainTimesteps,
+        StageSettings.MaxGuidanceScale, GenerationRequestValidator.MaxPromptLength, GenerationRequestValidator.MaxSeed,
+        GenerationRequestValidator.MaxJumpLength, GenerationRequestValidator.MaxJumpCount, model.Stages.Count > 1 ? model.Stages[1].TrainTimesteps - 1 : null);
 }

@@ -67,8 +67,8 @@ static class ApiRegistration
         v1.MapImageJobsApi();
         v1.MapImagesApi();
         v1.MapModelsApi();
-        // The root of the service is its reference: someone who opens the address lands on the Swagger UI.
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        // Someone who opens the address lands on the playground, which links the Swagger UI.
+        app.MapPlayground();
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new()
         {
