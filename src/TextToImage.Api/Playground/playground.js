@@ -117,7 +117,7 @@ async function loadModels() {
     state.models = await api('/v1/models');
   } catch (error) {
     $('job-status').textContent = error.status === 401
-      ? 'This service needs an API key: enter it above, then press Refresh.'
+      ? 'This service needs an API key: enter it in the API key field (it is used as soon as you leave the field).'
       : `The models could not be read: ${error.message}`;
     return false;
   }

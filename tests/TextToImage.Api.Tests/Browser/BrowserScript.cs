@@ -16,7 +16,9 @@ static class BrowserScript
     static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(15);
     static readonly TimeSpan ScriptMargin = TimeSpan.FromMinutes(1);
 
-    public static async Task<JsonElement> RunAsync(string script, HostProcess api, string screenshots, ITestOutputHelper output, TimeSpan scriptTimeout)
+    /// <param name="environment">More variables for the script (its own inputs).</param>
+    public static async Task<JsonElement> RunAsync(string script, HostProcess api, string screenshots, ITestOutputHelper output, TimeSpan scriptTimeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var root = RepoRoot.Path;
         var install = await Commands.RunAsync("bash", [Path.Combine(root, "deploy", "browser.sh")], root, InstallTimeout);
@@ -26,11 +28,12 @@ static class BrowserScript
 
         var file = Path.Combine(AppContext.BaseDirectory, "Browser", script + ".mjs");
         Assert.True(File.Exists(file), $"{file} is missing from the test output.");
-        var run = await Commands.RunAsync("node", [file, api.BaseUrl!, screenshots], root, scriptTimeout + ScriptMargin, new()
+        var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {
             ["PLAYWRIGHT_CORE_DIR"] = Path.Combine(root, ".tools", "browser"),
             ["TIMEOUT_SECONDS"] = ((int)scriptTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        var run = await Commands.RunAsync("node", [file, api.BaseUrl!, screenshots], root, scriptTimeout + ScriptMargin, variables);
         output.WriteLine(run.Output);
         var kept = KeepScreenshots(screenshots, script);
         output.WriteLine($"Screenshots: {kept}");

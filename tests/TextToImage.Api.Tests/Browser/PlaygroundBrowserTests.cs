@@ -46,4 +46,19 @@ public sealed class PlaygroundBrowserTests(ITestOutputHelper output)
         foreach (var name in new[] { "01-generated.png", "02-field-error.png", "03-canceled.png", "04-mask.png", "05-inpainted.png" })
             BrowserScript.AssertScreenshot(Path.Combine(temp["screenshots"], name), minWidth: 300, minHeight: 100);
     }
+
+    [Fact]
+    public async Task With_api_keys_configured_the_playground_asks_for_one_and_works_with_it()
+    {
+        using var temp = new TempFolder();
+        using var api = HostProcess.StartApi(temp["data"], new Dictionary<string, string> { ["Api__ApiKeys__0"] = "playground-key" });
+        await api.WaitUntilReadyAsync(TimeSpan.FromMinutes(2));
+
+        var s = await BrowserScript.RunAsync("playground-key", api, temp["screenshots"], output, TimeSpan.FromMinutes(3),
+            new Dictionary<string, string> { ["API_KEY"] = "playground-key" });
+        Assert.Contains("needs an API key", s.GetProperty("asked").GetString());
+        Assert.True(s.GetProperty("stored").GetBoolean());
+        Assert.Equal("succeeded", s.GetProperty("status").GetString());
+        Assert.True(s.GetProperty("imagesShown").GetInt32() >= 1, s.ToString());
+    }
 }
