@@ -23,10 +23,14 @@ static class GenerateCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
         var output = new Option<FileInfo>("--out", "-o") { Description = "PNG file; with several images, NAME-1.png, NAME-2.png, ...", Required = true };
+        var reproducible = new Option<bool>("--reproducible")
+        {
+            Description = "Run each image on its own: image i gets the bytes of a 1-image run with seed + i - 1 (slower; without it, up to rounding).",
+        };
 
         var command = new Command("generate", "Generate images from a prompt.")
         {
-            model, prompt, negative, seed, steps, sampler, guidance, resolution, count, device, dtype, output,
+            model, prompt, negative, seed, steps, sampler, guidance, resolution, count, device, dtype, output, reproducible,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -37,6 +41,7 @@ static class GenerateCommand
                 Seed = parsed.GetValue(seed) ?? Random.Shared.NextInt64(0, int.MaxValue),
                 NumImages = parsed.GetValue(count),
                 Resolution = parsed.GetValue(resolution),
+                Sampling = parsed.GetValue(reproducible) ? SamplingMode.PerImage : SamplingMode.Batched,
                 Stages = [new StageOptions { Steps = parsed.GetValue(steps), Sampler = parsed.GetValue(sampler), GuidanceScale = parsed.GetValue(guidance) }],
             };
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));

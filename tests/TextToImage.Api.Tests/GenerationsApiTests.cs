@@ -49,14 +49,22 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
     }
 
     [Fact]
-    public async Task Image_i_of_a_job_equals_a_single_image_job_with_seed_plus_i()
+    public async Task With_reproducible_image_i_of_a_job_equals_a_single_image_job_with_seed_plus_i()
     {
-        var pair = await api.WaitUntilFinished(await api.Submit(Quick(seed: 40, numImages: 2)));
-        var single = await api.WaitUntilFinished(await api.Submit(Quick(seed: 41)));
+        var pair = await api.WaitUntilFinished(await api.Submit(new { prompt = "a red apple", seed = 40, numImages = 2, steps = 3, reproducible = true }));
+        var single = await api.WaitUntilFinished(await api.Submit(new { prompt = "a red apple", seed = 41, steps = 3, reproducible = true }));
+        Assert.True(pair["request"]!["reproducible"]!.GetValue<bool>());
         Assert.Equal([40L, 41L], pair["images"]!.AsArray().Select(i => i!["seed"]!.GetValue<long>()));
         var second = await api.Http.GetByteArrayAsync(pair["images"]![1]!["url"]!.GetValue<string>());
         var alone = await api.Http.GetByteArrayAsync(single["images"]![0]!["url"]!.GetValue<string>());
         Assert.Equal(alone, second);
+        Assert.Equal("per-image", PngOutput.ReadMetadata(new MemoryStream(second))!.Extra!["sampling"]);
+
+        // By default the images go through together, and the PNG says so.
+        var batched = await api.WaitUntilFinished(await api.Submit(Quick(seed: 40, numImages: 2)));
+        Assert.False(batched["request"]!["reproducible"]!.GetValue<bool>());
+        var png = await api.Http.GetByteArrayAsync(batched["images"]![1]!["url"]!.GetValue<string>());
+        Assert.Equal("batched", PngOutput.ReadMetadata(new MemoryStream(png))!.Extra!["sampling"]);
     }
 
     [Fact]

@@ -61,10 +61,10 @@ public sealed class CascadePipeline(CascadeModel model)
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
                 var stageSettings = guidanceIsIdentity ? settings[s] with { GuidanceScale = 1 } : settings[s];
-                using var text = ConditioningFor(prompts, stageSettings.UsesGuidance);
+                using var text = ConditioningFor(prompts, stageSettings.UsesGuidance, request.NumImages);
                 using var stageScope = NewDisposeScope();
                 var guide = guides?.Invoke(s);
-                var sampler = new StageSampler(stage, stageSettings, noise, Model.Target);
+                var sampler = new StageSampler(stage, stageSettings, noise, Model.Target, request.Sampling);
                 var images = sampler.Sample(request.NumImages, text, previous, guide, (step, total) =>
                     progress?.Invoke(new GenerationProgress(s - firstStage, stage.Name, stageCount - firstStage, step, total)), cancellation);
                 previous = images.MoveToOuterDisposeScope();
@@ -96,10 +96,11 @@ public sealed class CascadePipeline(CascadeModel model)
     TextEmbeddings EncodePrompts(GenerationRequest request) =>
         Model.TextEncoder.Encode([request.Prompt, request.NegativePrompt ?? ""]);
 
-    /// <summary>The conditioning of one image: the prompt, then the negative prompt when guidance needs it.</summary>
-    TextEmbeddings ConditioningFor(TextEmbeddings prompts, bool guided)
+    /// <summary>The images' conditioning as <see cref="StageSampler"/> takes it: the prompt once per image, then the negative prompt once per image when guidance needs it.</summary>
+    TextEmbeddings ConditioningFor(TextEmbeddings prompts, bool guided, int count)
     {
-        using var selected = prompts.Select(guided ? [0, 1] : [0]);
+        var rows = Enumerable.Repeat(0L, count);
+        using var selected = prompts.Select((guided ? rows.Concat(Enumerable.Repeat(1L, count)) : rows).ToList());
         return selected.To(Model.Target.Device, Model.Target.DType);
     }
 }

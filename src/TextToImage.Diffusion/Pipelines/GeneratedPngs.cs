@@ -18,6 +18,7 @@ public static class GeneratedPngs
     {
         var first = stage.Ran[0].Settings;
         var extra = StageSummary(stage.Ran);
+        extra["sampling"] = request.Sampling == SamplingMode.PerImage ? "per-image" : "batched";
         foreach (var (key, value) in job ?? new Dictionary<string, string>()) extra[key] = value;
         var images = ImageTensors.ToImages(stage.Images);
         try

@@ -11,6 +11,9 @@ public sealed record GenerationRequest
     public int NumImages { get; init; } = 1;
     public long Seed { get; init; }
 
+    /// <summary>Batched (the default, faster) or per-image (byte-reproducible whatever the batch); see <see cref="SamplingMode"/>.</summary>
+    public SamplingMode Sampling { get; init; } = SamplingMode.Batched;
+
     /// <summary>Stop after the stage of this output resolution; null runs the whole cascade.</summary>
     public int? Resolution { get; init; }
 

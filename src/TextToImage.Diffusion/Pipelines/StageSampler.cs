@@ -9,17 +9,26 @@ namespace TextToImage.Diffusion.Pipelines;
 
 /// <summary>
 /// The denoising loop of one stage. Every random draw goes through <paramref name="noise"/>,
-/// whose row i has its own generator, so image i does not depend on the batch it ran in.
+/// whose row i has its own generator, so image i gets the same noise whatever batch it ran in.
+/// <paramref name="mode"/> says how images meet the network: <see cref="SamplingMode.PerImage"/>
+/// runs one forward per image (the same bytes whatever the batch), <see cref="SamplingMode.Batched"/>
+/// one forward for all (faster; the pixels then differ in their last bits with the batch size).
 /// </summary>
-internal sealed class StageSampler(CascadeStage stage, StageSettings settings, NoiseSource noise, ComputeTarget target)
+internal sealed class StageSampler(CascadeStage stage, StageSettings settings, NoiseSource noise, ComputeTarget target, SamplingMode mode)
 {
-    /// <param name="text">One image's conditioning: its prompt row, then (when guiding) the unconditional row; on the stage's device.</param>
+    /// <param name="text">
+    /// The images' conditioning, on the stage's device: one row per image (its prompt), then, when guiding, one more per
+    /// image (what guidance contrasts it with, "" for the unconditional): rows i and <paramref name="count"/> + i are image i's.
+    /// </param>
     /// <param name="lowResolution">The previous stage's images, [-1, 1], for a super-resolution stage.</param>
     /// <param name="guide">A user's picture to start from (SDEdit) or to keep outside a mask (inpainting); null samples from noise.</param>
     /// <returns>[N, C, H, W] float32 samples on the stage's device, in the caller's dispose scope.</returns>
     public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, StageGuide? guide, Action<int, int> onStep,
         CancellationToken cancellation)
     {
+        var rows = settings.UsesGuidance ? 2 * count : count;
+        if (count < 1 || text.Count != rows)
+            throw new ArgumentException($"{count} images with{(settings.UsesGuidance ? "" : "out")} guidance need {rows} text rows, not {text.Count}.");
         using var scheduler = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);
         else scheduler.SetTimesteps(settings.Steps);
@@ -97,22 +106,29 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         return sample;
     }
 
-    /// <summary>Every image's prediction, one forward each (see <see cref="PredictOne"/>).</summary>
-    Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput) =>
-        cat(Enumerable.Range(0, (int)sample.shape[0]).Select(image =>
-            PredictOne(sample[image..(image + 1)], t, text, lowResInput?[image..(image + 1)])).ToArray());
+    /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>
+    Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
+    {
+        var count = (int)sample.shape[0];
+        if (mode == SamplingMode.Batched || count == 1) return Forward(sample, t, text, lowResInput);
+        return cat(Enumerable.Range(0, count).Select(image =>
+        {
+            using var rows = text.Select(settings.UsesGuidance ? [image, count + image] : [image]);
+            return Forward(sample[image..(image + 1)], t, rows, lowResInput?[image..(image + 1)]);
+        }).ToArray());
+    }
 
     /// <summary>
-    /// The network's (guided) prediction for one image. One image per forward, not the whole
-    /// batch: convolution kernels choose their blocking by batch size, so a row computed in a
-    /// batch differs in its last bits from the same row alone, and over many steps that flips
-    /// pixels. This way image i is identical whatever else the request holds.
+    /// The network on these images, each twice when guiding (its row, then its contrast row), combined by
+    /// classifier-free guidance. In <see cref="SamplingMode.PerImage"/> it sees one image at a time: convolution
+    /// kernels choose their blocking by batch size, so a row computed in a batch differs in its last bits from the
+    /// same row alone, and over many steps that flips pixels.
     /// </summary>
-    Tensor PredictOne(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
+    Tensor Forward(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
     {
-        var rows = text.Count;
         var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(target.DType);
-        if (rows > 1) input = input.expand(rows, -1, -1, -1);
+        if (settings.UsesGuidance) input = cat([input, input], 0);
+        var rows = input.shape[0];
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
         var mask = stage.UseTextMask ? text.Mask : null;

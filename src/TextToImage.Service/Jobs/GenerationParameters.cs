@@ -31,6 +31,9 @@ public sealed record GenerationParameters
 
     public required string Model { get; init; }
 
+    /// <summary>Whether each image ran on its own (byte-reproducible whatever the batch) instead of all together.</summary>
+    public bool Reproducible { get; init; }
+
     /// <summary>
     /// What the job does: <c>generation</c> (text to image), <c>edit</c> (image-to-image or
     /// inpainting of the uploaded image) or <c>upscale</c> (super-resolution of it). Records

@@ -46,6 +46,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                 NumImages = parameters.NumImages,
                 Seed = parameters.Seed,
                 Resolution = parameters.Resolution,
+                Sampling = parameters.Reproducible ? SamplingMode.PerImage : SamplingMode.Batched,
                 Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
             };
             var stages = new List<StagePngs>();

@@ -39,4 +39,11 @@ public sealed record CreateGenerationRequest
 
     /// <summary>Model name (GET /v1/models). Default: the service's default model.</summary>
     public string? Model { get; init; }
+
+    /// <summary>
+    /// true: each image runs through the network on its own, so image i has the same bytes as a 1-image job with seed + i.
+    /// Default false: a job's images go through together, faster; they then match such single runs up to rounding
+    /// (a pixel off by a level or two). The PNGs record which ran (<c>sampling</c>).
+    /// </summary>
+    public bool? Reproducible { get; init; }
 }

@@ -68,6 +68,7 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Sampler = request.Sampler ?? SamplerOf(defaults),
             Resolution = request.Resolution ?? model.Resolutions.Max(),
             Model = model.Name,
+            Reproducible = request.Reproducible ?? false,
         };
     }
 

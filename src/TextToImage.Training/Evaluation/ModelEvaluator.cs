@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
+using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
 using TextToImage.Training.Data;
 using SixLabors.ImageSharp.PixelFormats;
@@ -232,7 +233,6 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
         using var encoded = encode([.. captions, ""]);   // the empty prompt last: the unconditional row, captions.Count
-        var sampler = new BatchedStageSampler(stage, stageSettings, target);
         var parts = new List<Tensor>();
         var clock = Stopwatch.StartNew();
         for (var start = 0; start < captions.Count; start += batch)
@@ -240,10 +240,13 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             using var scope = NewDisposeScope();
             var end = Math.Min(start + batch, captions.Count);
             var indices = Enumerable.Range(start, end - start).Select(i => (long)i).ToList();
-            using var text = sampler.Conditioning(encoded, indices, captions.Count);
+            using var text = Conditioning(encoded, indices, captions.Count, stageSettings.UsesGuidance);
+            // Image i draws from its own generator (seed + i) as a one-image generation with that seed would; the batch
+            // changes only the last bits (SamplingMode.Batched), which evaluation can afford and the speed needs.
+            using var noise = new PerSampleNoise(indices.Select(i => new Generator((ulong)(settings.Seed + i))).ToList());
             var low = lowResolution?[start..end].to(target.Device);
             var first = start;
-            var images = sampler.Sample(text, indices.Select(i => settings.Seed + i).ToList(), low, (step, total) =>
+            var images = new StageSampler(stage, stageSettings, noise, target, SamplingMode.Batched).Sample(indices.Count, text, low, null, (step, total) =>
             {
                 if (step == total || step % Math.Max(1, total / 10) == 0)
                     log?.Invoke($"{label}: images {first + 1}-{end} of {captions.Count}, step {step}/{total}, {clock.Elapsed.TotalSeconds:F0} s");
@@ -253,6 +256,17 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;
+    }
+
+    /// <summary>
+    /// The text rows <see cref="StageSampler"/> takes for <paramref name="prompts"/> (rows of <paramref name="encoded"/>):
+    /// those rows, then <paramref name="unconditionalRow"/> once per image when guiding; on the target.
+    /// </summary>
+    TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, long unconditionalRow, bool guided)
+    {
+        var rows = guided ? prompts.Concat(prompts.Select(_ => unconditionalRow)).ToList() : prompts;
+        using var selected = encoded.Select(rows);
+        return selected.To(target.Device, target.DType);
     }
 
     /// <summary>The prompts encoded in chunks of 64 (a batch of 200 long prompts would hold every attention map at once).</summary>

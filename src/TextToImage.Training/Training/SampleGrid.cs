@@ -40,7 +40,7 @@ public static class SampleGrid
         {
             using var conditioning = Conditioning(text, rows[i], settings.UsesGuidance);
             using var noise = new PerSampleNoise([new Generator((ulong)(options.Seed + i))]);
-            var sampler = new StageSampler(stage, settings, noise, ComputeTarget.Cpu);
+            var sampler = new StageSampler(stage, settings, noise, ComputeTarget.Cpu, SamplingMode.PerImage);
             Tensor? low = null;
             if (definition.LowResolution is { } size)
                 low = F.interpolate(real[i..(i + 1)], [size, size], mode: InterpolationMode.Area);
