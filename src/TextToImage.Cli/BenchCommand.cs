@@ -8,8 +8,9 @@ namespace TextToImage.Cli;
 
 /// <summary>
 /// <c>t2i bench</c>: U-Net forward time and achieved GFLOP/s for the base and super-resolution
-/// configurations, next to a large matmul measured in the same run (the machine's practical peak),
-/// so the numbers read as ratios that survive a noisy, shared machine.
+/// configurations, as ratios to two ceilings: the best matmul of several sizes measured in the same
+/// run (what the machine reached) and the CPU's FMA peak on paper (<see cref="CpuPeak"/>); ratios
+/// survive a noisy, shared machine. <c>--end-to-end</c> adds whole generations.
 /// </summary>
 static class BenchCommand
 {
@@ -22,22 +23,33 @@ static class BenchCommand
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
         var textEncoder = new Option<bool>("--text-encoder") { Description = "Also time the MiniLM text encoder (1 and 16 prompts) and report its memory." };
-        var command = new Command("bench", "Measure U-Net forward throughput against the machine's matmul peak.")
+        var matmulSizes = new Option<int[]>("--matmul-sizes")
         {
-            batch, iterations, textLength, textDim, device, dtype, textEncoder,
+            Description = "Square matmuls whose best run is the measured ceiling.", DefaultValueFactory = _ => [512, 1024, 2048, 4096], AllowMultipleArgumentsPerToken = true,
+        };
+        var endToEnd = new Option<bool>("--end-to-end") { Description = "Also time whole generations with a model's defaults: 1 image, 4 images batched and per-image." };
+        var model = new Option<DirectoryInfo?>("--model", "-m") { Description = $"Model of --end-to-end; default: the bundled {BundledModel.Name}." };
+        var command = new Command("bench", "Measure U-Net forward throughput against the machine's matmul ceiling and FMA peak.")
+        {
+            batch, iterations, textLength, textDim, device, dtype, textEncoder, matmulSizes, endToEnd, model,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
             var bench = new UNetBenchmark(target, parsed.GetValue(iterations));
             var text = (parsed.GetValue(textLength), parsed.GetValue(textDim));
-            var rows = new List<BenchmarkRow> { bench.Matmul(1024) };
+            var rows = parsed.GetRequiredValue(matmulSizes).Select(bench.Matmul).ToList();
+            var ceiling = rows.Max(r => r.GflopsPerSecond);
             rows.Add(bench.Forward("base 32px", UNetPresets.Base32(text.Item2), parsed.GetValue(batch), text.Item1));
             rows.Add(bench.Forward("super-res 32->128", UNetPresets.SuperResolution(32, 128, text.Item2), parsed.GetValue(batch), text.Item1));
             string? memory = null;
             if (parsed.GetValue(textEncoder)) memory = AddTextEncoderRows(bench, target, rows);
-            Render(rows, target, rows[0].GflopsPerSecond);
+            var peak = target.Device.type == TorchSharp.DeviceType.CPU ? CpuPeak.Read(TorchSharp.torch.get_num_threads()) : null;
+            Render(rows, target, ceiling, peak);
+            AnsiConsole.WriteLine(FormattableString.Invariant($"matmul ceiling: {ceiling:F1} GFLOP/s (the best of every size's runs)."));
+            AnsiConsole.WriteLine(peak is null ? "FMA peak: not known for this device." : $"FMA peak: {peak.Description}.");
             if (memory is not null) AnsiConsole.WriteLine(memory);
+            if (parsed.GetValue(endToEnd)) EndToEndBenchmark.Run(BundledModel.Resolve(parsed.GetValue(model)), target, Math.Min(3, parsed.GetValue(iterations)));
             return 0;
         }));
         return command;
@@ -70,16 +82,17 @@ static class BenchCommand
         }
     }
 
-    static void Render(IReadOnlyList<BenchmarkRow> rows, ComputeTarget target, double peak)
+    static void Render(IReadOnlyList<BenchmarkRow> rows, ComputeTarget target, double ceiling, CpuPeak? peak)
     {
         // Redirected output has no width to detect; keep the table on one line per row in logs.
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 132);
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150);
         var table = new Table().Title($"t2i bench on {target}, {Environment.ProcessorCount} logical cores");
-        foreach (var column in new[] { "workload", "parameters", "input", "median ms", "GFLOP / call", "GFLOP/s", "of matmul" })
+        foreach (var column in new[] { "workload", "parameters", "input", "ms", "GFLOP / call", "GFLOP/s", "of matmul ceiling", "of FMA peak" })
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (var row in rows)
             table.AddRow(row.Name, row.Parameters > 0 ? $"{row.Parameters / 1e6:F2} M" : "-", row.Input,
-                $"{row.MedianSeconds * 1e3:F1}", $"{row.Gflop:F2}", $"{row.GflopsPerSecond:F1}", $"{row.GflopsPerSecond / peak:P0}");
+                $"{row.MedianSeconds * 1e3:F1}", $"{row.Gflop:F2}", $"{row.GflopsPerSecond:F1}", $"{row.GflopsPerSecond / ceiling:P0}",
+                peak is null ? "-" : $"{row.GflopsPerSecond / peak.Gflops:P0}");
         AnsiConsole.Write(table);
     }
 }

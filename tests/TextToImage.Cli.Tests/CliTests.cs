@@ -71,12 +71,19 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Bench_measures_both_configs()
+    public void Bench_measures_both_configs_against_the_ceilings_and_whole_generations()
     {
-        var (exitCode, output) = Run("bench", "--iterations", "1", "--batch", "1", "--device", "cpu");
+        using var temp = new TempFolder();
+        Assert.Equal(0, T2i("new-model", "--out", temp["model"], "--preset", "tiny", "--seed", "1"));
+        var (exitCode, output) = Run("bench", "--iterations", "1", "--batch", "1", "--device", "cpu", "--matmul-sizes", "256", "512",
+            "--end-to-end", "--model", temp["model"]);
         Assert.True(exitCode == 0, output);
         Assert.Contains("GFLOP/s", output);
-        foreach (var workload in new[] { "matmul 1024^3", "base 32px", "super-res 32->128" })
+        Assert.Matches(@"matmul ceiling: \d+\.\d GFLOP/s", output);
+        Assert.Matches(@"FMA peak: .* = \d+ GFLOP/s", output);   // this machine kind's CPU is in the table
+        foreach (var job in new[] { "1 image", "4 images, batched", "4 images, per-image" })
+            Assert.Matches(@"\d+\.\d\d", output.Split('\n').Single(line => line.Contains(job)));
+        foreach (var workload in new[] { "matmul 256^3", "matmul 512^3", "base 32px", "super-res 32->128" })
         {
             var row = output.Split('\n').Single(line => line.Contains(workload));
             // The row's median ms, GFLOP per call and GFLOP/s: measured, so positive and finite.
