@@ -44,7 +44,7 @@ public sealed record CpuPeak(string Description, double Gflops)
             ? Math.Max(1, siblings / cores) : 1;
         var physical = Math.Max(1, Math.Min(threads, Environment.ProcessorCount / threadsPerCore));
         var gflops = physical * mhz / 1e3 * flopsPerCycle;
-        var clock = FormattableString.Invariant($"{physical} cores x {mhz / 1e3:F2} GHz x {flopsPerCycle} FLOP/cycle");
+        var clock = FormattableString.Invariant($"{physical} core{(physical == 1 ? "" : "s")} x {mhz / 1e3:F2} GHz x {flopsPerCycle} FLOP/cycle");
         var cycle = FormattableString.Invariant($"(FMA x {lanes} float32 lanes of a {datapathBits}-bit datapath x {pipes} pipes) = {gflops:F0} GFLOP/s");
         return new CpuPeak($"{fields.GetValueOrDefault("model name", "CPU")} (family {family}): {clock} {cycle}", gflops);
     }

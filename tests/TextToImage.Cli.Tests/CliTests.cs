@@ -81,7 +81,7 @@ public sealed class CliTests
         Assert.Contains("GFLOP/s", output);
         Assert.Matches(@"matmul ceiling: \d+\.\d GFLOP/s", output);
         Assert.Matches(@"FMA peak: .* = \d+ GFLOP/s", output);   // this machine kind's CPU is in the table
-        foreach (var job in new[] { "1 image", "4 images, batched", "4 images, per-image" })
+        foreach (var job in new[] { "1 image", "4 images, batched", "4 images, per-image", "text encoding and the rest", "PNG encoding with metadata" })
             Assert.Matches(@"\d+\.\d\d", output.Split('\n').Single(line => line.Contains(job)));
         foreach (var workload in new[] { "matmul 256^3", "matmul 512^3", "base 32px", "super-res 32->128" })
         {
