@@ -19,6 +19,7 @@ port=${1:-0}
 [[ $port =~ ^[0-9]+$ ]] || { echo "azurite.sh: port must be a number, got '$port'" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/deploy/foreground-server.sh"
 bin=$("$root/deploy/npm-tool.sh" azurite "$version" azurite-blob)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/azurite.XXXXXX")
@@ -45,37 +46,8 @@ trap 'exit 129' HUP
 pid=$!
 
 # Azurite prints "Azurite Blob service successfully listens on http://127.0.0.1:PORT" once bound.
-bound=
-for _ in $(seq 1 600); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "azurite.sh: Azurite exited before listening:" >&2
-        cat "$log" >&2
-        exit 1
-    fi
-    bound=$(sed -nE 's#.*successfully listens on https?://127\.0\.0\.1:([0-9]+).*#\1#p' "$log" | head -n1)
-    if [[ -n $bound ]] && (exec 3<>"/dev/tcp/127.0.0.1/$bound") 2>/dev/null; then
-        break
-    fi
-    bound=
-    sleep 0.2
-done
-if [[ -z $bound ]]; then
-    echo "azurite.sh: Azurite did not accept connections within 120 s:" >&2
-    cat "$log" >&2
-    exit 1
-fi
-
+bound=$(wait_for_listening "$pid" "$log" 's#.*successfully listens on https?://127\.0\.0\.1:([0-9]+).*#\1#p')
 echo "$bound"
 echo "azurite.sh: Azurite $version blob service on http://127.0.0.1:$bound/devstoreaccount1 (pid $pid)" >&2
 
-# Stay in the foreground while Azurite runs.
-while kill -0 "$pid" 2>/dev/null; do
-    if [[ -n ${AZURITE_PARENT_PID:-} ]] && ! kill -0 "$AZURITE_PARENT_PID" 2>/dev/null; then
-        echo "azurite.sh: parent process $AZURITE_PARENT_PID is gone; stopping Azurite" >&2
-        exit 0
-    fi
-    sleep 1
-done
-echo "azurite.sh: Azurite exited:" >&2
-tail -n 20 "$log" >&2
-exit 1
+stay_in_foreground "$pid" "${AZURITE_PARENT_PID:-}" "$log"

@@ -18,6 +18,7 @@ set -euo pipefail
 port=${1:-0}
 [[ $port =~ ^[0-9]+$ ]] || { echo "postgres.sh: port must be a number, got '$port'" >&2; exit 2; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/deploy/foreground-server.sh"
 
 bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 bin=$(bindir)
@@ -99,13 +100,4 @@ done
 echo "$bound"
 echo "postgres.sh: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$bound (pid $pid, data in $data)" >&2
 
-while kill -0 "$pid" 2>/dev/null; do
-    if [[ -n ${POSTGRES_PARENT_PID:-} ]] && ! kill -0 "$POSTGRES_PARENT_PID" 2>/dev/null; then
-        echo "postgres.sh: parent process $POSTGRES_PARENT_PID is gone; stopping PostgreSQL" >&2
-        exit 0
-    fi
-    sleep 1
-done
-echo "postgres.sh: PostgreSQL exited:" >&2
-tail -n 20 "$log" >&2
-exit 1
+stay_in_foreground "$pid" "${POSTGRES_PARENT_PID:-}" "$log"

@@ -19,6 +19,7 @@ port=${1:-0}
 [[ $port =~ ^[0-9]+$ ]] || { echo "s3rver.sh: port must be a number, got '$port'" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/deploy/foreground-server.sh"
 bin=$("$root/deploy/npm-tool.sh" s3rver "$version" s3rver)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3rver.XXXXXX")
@@ -42,37 +43,8 @@ mkdir -p "$work/data"
 pid=$!
 
 # s3rver prints "S3rver listening on 127.0.0.1:PORT" once bound.
-bound=
-for _ in $(seq 1 600); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "s3rver.sh: s3rver exited before listening:" >&2
-        cat "$log" >&2
-        exit 1
-    fi
-    bound=$(sed -nE 's#.*listening on 127\.0\.0\.1:([0-9]+).*#\1#p' "$log" | head -n1)
-    if [[ -n $bound ]] && (exec 3<>"/dev/tcp/127.0.0.1/$bound") 2>/dev/null; then
-        break
-    fi
-    bound=
-    sleep 0.2
-done
-if [[ -z $bound ]]; then
-    echo "s3rver.sh: s3rver did not accept connections within 120 s:" >&2
-    cat "$log" >&2
-    exit 1
-fi
-
+bound=$(wait_for_listening "$pid" "$log" 's#.*listening on 127\.0\.0\.1:([0-9]+).*#\1#p')
 echo "$bound"
 echo "s3rver.sh: s3rver $version on http://127.0.0.1:$bound (pid $pid)" >&2
 
-# Stay in the foreground while s3rver runs.
-while kill -0 "$pid" 2>/dev/null; do
-    if [[ -n ${S3RVER_PARENT_PID:-} ]] && ! kill -0 "$S3RVER_PARENT_PID" 2>/dev/null; then
-        echo "s3rver.sh: parent process $S3RVER_PARENT_PID is gone; stopping s3rver" >&2
-        exit 0
-    fi
-    sleep 1
-done
-echo "s3rver.sh: s3rver exited:" >&2
-tail -n 20 "$log" >&2
-exit 1
+stay_in_foreground "$pid" "${S3RVER_PARENT_PID:-}" "$log"
