@@ -5,11 +5,12 @@ namespace TextToImage.Api.Contracts;
 /// <summary>Turns job records into what the API shows: absolute image URLs, the queue position.</summary>
 static class GenerationResources
 {
-    public static async Task<GenerationResource> ToResourceAsync(this GenerationRecord record, IJobStore store, HttpRequest request, CancellationToken cancellation)
-    {
-        var position = record.Status == GenerationStatus.Queued ? await store.QueuePositionAsync(record.Id, cancellation) : null;
-        return record.ToResource(position, request);
-    }
+    public static async Task<GenerationResource> ToResourceAsync(this GenerationRecord record, IJobStore store, HttpRequest request, CancellationToken cancellation) =>
+        record.ToResource(await record.QueuePositionAsync(store, cancellation), request);
+
+    /// <summary>The record's place in the queue (1 = next), read from the store; null when it is not queued.</summary>
+    public static async Task<int?> QueuePositionAsync(this GenerationRecord record, IJobStore store, CancellationToken cancellation) =>
+        record.Status == GenerationStatus.Queued ? await store.QueuePositionAsync(record.Id, cancellation) : null;
 
     public static GenerationResource ToResource(this GenerationRecord record, int? queuePosition, HttpRequest request) => new()
     {

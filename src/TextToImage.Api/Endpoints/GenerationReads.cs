@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TextToImage.Api.Contracts;
 using TextToImage.Service.Jobs;
 
 namespace TextToImage.Api.Endpoints;
@@ -33,7 +34,7 @@ sealed class GenerationReads(IJobStore store, TimeProvider clock)
             entries.TryRemove(id, out _);
             return (null, null);
         }
-        var position = record.Status == GenerationStatus.Queued ? await store.QueuePositionAsync(id, cancellation) : null;
+        var position = await record.QueuePositionAsync(store, cancellation);
         if (entries.Count >= MaxEntries) entries.Clear();
         entries[id] = new Entry(record, position, now);
         return (record, position);

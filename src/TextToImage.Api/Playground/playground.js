@@ -138,7 +138,7 @@ function generationBody() {
   };
 }
 
-async function uploadForm(fields) {
+function uploadForm(fields) {
   const form = new FormData();
   const file = $('image').files[0];
   if (file) form.append('image', file, file.name);
@@ -156,7 +156,7 @@ async function submit(event) {
     if (kind === 'generate') {
       job = await api('/v1/generations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(generationBody()) });
     } else if (kind === 'edit') {
-      const form = await uploadForm({
+      const form = uploadForm({
         prompt: $('prompt').value, negativePrompt: text('negativePrompt'), model: text('model'), resolution: number('resolution'),
         seed: number('seed'), steps: number('steps'), sampler: text('sampler'), guidanceScale: number('guidanceScale'),
         strength: number('strength'), jumpLength: number('jumpLength'), jumpCount: number('jumpCount'),
@@ -164,7 +164,7 @@ async function submit(event) {
       if (mask.painted) form.append('mask', await mask.png(), 'mask.png');
       job = await api('/v1/edits', { method: 'POST', body: form });
     } else {
-      const form = await uploadForm({ prompt: $('prompt').value, model: text('model'), resolution: number('resolution'), seed: number('seed'), noiseLevel: number('noiseLevel') });
+      const form = uploadForm({ prompt: $('prompt').value, model: text('model'), resolution: number('resolution'), seed: number('seed'), noiseLevel: number('noiseLevel') });
       job = await api('/v1/upscales', { method: 'POST', body: form });
     }
     note('submitted', { id: job.id, kind });

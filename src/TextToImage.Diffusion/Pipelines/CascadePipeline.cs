@@ -61,7 +61,8 @@ public sealed class CascadePipeline(CascadeModel model)
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
                 var stageSettings = guidanceIsIdentity ? settings[s] with { GuidanceScale = 1 } : settings[s];
-                using var text = ConditioningFor(prompts, stageSettings.UsesGuidance, request.NumImages);
+                // Every image has the prompt (row 0) and contrasts it with the negative prompt (row 1).
+                using var text = StageSampler.Conditioning(prompts, Enumerable.Repeat(0L, request.NumImages).ToList(), 1, stageSettings.UsesGuidance, Model.Target);
                 using var stageScope = NewDisposeScope();
                 var guide = guides?.Invoke(s);
                 var sampler = new StageSampler(stage, stageSettings, noise, Model.Target, request.Sampling);
@@ -95,12 +96,4 @@ public sealed class CascadePipeline(CascadeModel model)
     /// <summary>Row 0 is the prompt, row 1 the negative prompt ("" = unconditional); encoded once for all stages.</summary>
     TextEmbeddings EncodePrompts(GenerationRequest request) =>
         Model.TextEncoder.Encode([request.Prompt, request.NegativePrompt ?? ""]);
-
-    /// <summary>The images' conditioning as <see cref="StageSampler"/> takes it: the prompt once per image, then the negative prompt once per image when guidance needs it.</summary>
-    TextEmbeddings ConditioningFor(TextEmbeddings prompts, bool guided, int count)
-    {
-        var rows = Enumerable.Repeat(0L, count);
-        using var selected = prompts.Select((guided ? rows.Concat(Enumerable.Repeat(1L, count)) : rows).ToList());
-        return selected.To(Model.Target.Device, Model.Target.DType);
-    }
 }

@@ -106,6 +106,17 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         return sample;
     }
 
+    /// <summary>
+    /// The text rows <see cref="Sample"/> takes, from <paramref name="encoded"/>: row <paramref name="prompts"/>[i] for image i,
+    /// then, when guiding, <paramref name="contrast"/> (the negative or empty prompt) once per image; on the target.
+    /// </summary>
+    public static TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, long contrast, bool guided, ComputeTarget target)
+    {
+        var rows = guided ? prompts.Concat(prompts.Select(_ => contrast)).ToList() : prompts;
+        using var selected = encoded.Select(rows);
+        return selected.To(target.Device, target.DType);
+    }
+
     /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>
     Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
     {

@@ -240,7 +240,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             using var scope = NewDisposeScope();
             var end = Math.Min(start + batch, captions.Count);
             var indices = Enumerable.Range(start, end - start).Select(i => (long)i).ToList();
-            using var text = Conditioning(encoded, indices, captions.Count, stageSettings.UsesGuidance);
+            using var text = StageSampler.Conditioning(encoded, indices, captions.Count, stageSettings.UsesGuidance, target);
             // Image i draws from its own generator (seed + i) as a one-image generation with that seed would; the batch
             // changes only the last bits (SamplingMode.Batched), which evaluation can afford and the speed needs.
             using var noise = new PerSampleNoise(indices.Select(i => new Generator((ulong)(settings.Seed + i))).ToList());
@@ -256,17 +256,6 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
         var all = cat(parts, 0);
         foreach (var part in parts) part.Dispose();
         return all;
-    }
-
-    /// <summary>
-    /// The text rows <see cref="StageSampler"/> takes for <paramref name="prompts"/> (rows of <paramref name="encoded"/>):
-    /// those rows, then <paramref name="unconditionalRow"/> once per image when guiding; on the target.
-    /// </summary>
-    TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, long unconditionalRow, bool guided)
-    {
-        var rows = guided ? prompts.Concat(prompts.Select(_ => unconditionalRow)).ToList() : prompts;
-        using var selected = encoded.Select(rows);
-        return selected.To(target.Device, target.DType);
     }
 
     /// <summary>The prompts encoded in chunks of 64 (a batch of 200 long prompts would hold every attention map at once).</summary>
