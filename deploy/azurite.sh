@@ -26,17 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/azurite.XXXXXX")
 log=$work/azurite.log
 pid=
 
-stop() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap stop EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
+stop_on_exit TERM
 
 # --inMemoryPersistence refuses --location in 3.37.0, so the temp folder is only the working
 # directory (Azurite writes nothing there in memory mode). --disableTelemetry: 3.37.0 otherwise

@@ -1,6 +1,30 @@
 # Sourced (not run) by the scripts that keep a test server in the foreground: azurite.sh,
 # s3rver.sh, postgres.sh. They print the server's port on stdout and stay while it runs; these
-# are the two steps they share. Messages go to stderr, prefixed with the calling script's name.
+# are the steps they share. Messages go to stderr, prefixed with the calling script's name.
+
+# stop_on_exit SIGNAL: when the script exits (SIGTERM, SIGINT and SIGHUP make it exit), the
+# server the caller started as "$pid" gets SIGNAL, SIGKILL if it is still running 10 s later,
+# and the caller's temp folder "$work" is removed. Call it once pid= and work= are set.
+stop_on_exit() {
+    stop_signal=$1
+    trap stop_server EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+    trap 'exit 129' HUP
+}
+
+# Whether process $1 runs (a child that exited stays a zombie until it is waited for).
+running() { kill -0 "$1" 2>/dev/null && [[ $(sed -E 's/^.*\) (.).*$/\1/' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
+stop_server() {
+    if [[ -n ${pid:-} ]] && running "$pid"; then
+        kill "-$stop_signal" "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
 
 # wait_for_listening PID LOG SED_EXPRESSION: the port the server announces in LOG (the expression
 # prints it from the announcing line) once that port accepts connections; exits 1 with the log

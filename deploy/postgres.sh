@@ -41,19 +41,8 @@ data=$work/data
 log=$work/server.log
 pid=
 
-stop() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        # SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients.
-        kill -INT "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap stop EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
+# SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients.
+stop_on_exit INT
 
 "${as_owner[@]}" "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
     || { cat "$work/initdb.log" >&2; echo "postgres.sh: initdb failed (above)" >&2; exit 1; }

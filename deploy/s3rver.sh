@@ -26,17 +26,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/s3rver.XXXXXX")
 log=$work/s3rver.log
 pid=
 
-stop() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap stop EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
+stop_on_exit TERM
 
 mkdir -p "$work/data"
 "$bin" --directory "$work/data" --address 127.0.0.1 --port "$port" >"$log" 2>&1 &
