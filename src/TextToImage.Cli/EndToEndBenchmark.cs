@@ -43,9 +43,9 @@ static class EndToEndBenchmark
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var result = pipeline.Generate(request);
         var total = clock.Elapsed.TotalSeconds;
-        GeneratedPngs.Encode(result.Final, request, model);   // the first call compiles the encoder: not what a running service pays
+        GeneratedImages.Encode(result.Final, request, model);   // the first call compiles the encoder: not what a running service pays
         clock.Restart();
-        var pngs = GeneratedPngs.Encode(result.Final, request, model);
+        var pngs = GeneratedImages.Encode(result.Final, request, model);
         var png = clock.Elapsed.TotalSeconds;
         var table = new Table().Title($"one default image, {pngs[0].Length / 1024} KB PNG");
         foreach (var column in new[] { "part", "seconds", "share" }) table.AddColumn(new TableColumn(column).RightAligned());

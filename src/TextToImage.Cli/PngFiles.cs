@@ -11,7 +11,7 @@ static class PngFiles
 
     public static IReadOnlyList<string> Write(GenerationResult result, GenerationRequest request, CascadeModel model, FileInfo output)
     {
-        var pngs = GeneratedPngs.Encode(result.Final, request, model);
+        var pngs = GeneratedImages.Encode(result.Final, request, model);
         var folder = output.DirectoryName ?? ".";
         Directory.CreateDirectory(folder);
         var paths = pngs.Count == 1

@@ -36,7 +36,7 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
 
         var png = await api.Http.GetByteArrayAsync(image["url"]!.GetValue<string>());
         using (var decoded = Image.Load(png)) Assert.Equal((32, 32), (decoded.Width, decoded.Height));
-        var metadata = PngOutput.ReadMetadata(new MemoryStream(png)) ?? throw new InvalidDataException("The PNG carries no generation metadata.");
+        var metadata = ImageOutput.ReadMetadata(new MemoryStream(png)) ?? throw new InvalidDataException("The PNG carries no generation metadata.");
         Assert.Equal("a red apple", metadata.Prompt);
         Assert.Equal(11, metadata.Seed);
         Assert.Equal(TinyModel.Name, metadata.Model);
@@ -58,13 +58,13 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
         var second = await api.Http.GetByteArrayAsync(pair["images"]![1]!["url"]!.GetValue<string>());
         var alone = await api.Http.GetByteArrayAsync(single["images"]![0]!["url"]!.GetValue<string>());
         Assert.Equal(alone, second);
-        Assert.Equal("per-image", PngOutput.ReadMetadata(new MemoryStream(second))!.Extra!["sampling"]);
+        Assert.Equal("per-image", ImageOutput.ReadMetadata(new MemoryStream(second))!.Extra!["sampling"]);
 
         // By default the images go through together, and the PNG says so.
         var batched = await api.WaitUntilFinished(await api.Submit(Quick(seed: 40, numImages: 2)));
         Assert.False(batched["request"]!["reproducible"]!.GetValue<bool>());
         var png = await api.Http.GetByteArrayAsync(batched["images"]![1]!["url"]!.GetValue<string>());
-        Assert.Equal("batched", PngOutput.ReadMetadata(new MemoryStream(png))!.Extra!["sampling"]);
+        Assert.Equal("batched", ImageOutput.ReadMetadata(new MemoryStream(png))!.Extra!["sampling"]);
     }
 
     [Fact]
@@ -118,6 +118,39 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
+    }
+
+    [Theory]
+    [InlineData("webp", "image/webp", ".webp")]
+    [InlineData("jpeg", "image/jpeg", ".jpg")]
+    public async Task A_job_can_ask_for_webp_or_jpeg_and_every_stage_is_served_in_it_with_its_metadata(string format, string contentType, string extension)
+    {
+        var done = await api.WaitUntilFinished(await api.Submit(new { prompt = "a red apple", seed = 5, resolution = 32, steps = 3, outputFormat = format, outputQuality = 80 }));
+        Assert.Equal("succeeded", ApiClient.Status(done));
+        Assert.Equal((format, 80), (done["request"]!["outputFormat"]!.GetValue<string>(), done["request"]!["outputQuality"]!.GetValue<int>()));
+        foreach (var url in new[] { done["images"]![0]!["url"]!, done["stageImages"]![0]!["images"]![0]!["url"]! }.Select(u => u.GetValue<string>()))
+        {
+            Assert.EndsWith(extension, url);
+            using var response = await api.Http.GetAsync(url);
+            Assert.Equal(contentType, response.Content.Headers.ContentType?.MediaType);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(5, (ImageOutput.ReadMetadata(new MemoryStream(bytes)) ?? throw new InvalidDataException($"{url} carries no metadata.")).Seed);
+            using var decoded = Image.Load(bytes, out var detected);
+            Assert.Equal(contentType, detected.DefaultMimeType);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_format_or_a_quality_without_a_lossy_format_is_a_400()
+    {
+        var (unknown, body) = await api.Post("/v1/generations", new { prompt = "x", outputFormat = "gif", outputQuality = 101 });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal(["outputFormat", "outputQuality"], body!["errors"]!.AsObject().Select(e => e.Key).Order());
+        Assert.Contains("png, webp, jpeg", body["errors"]!["outputFormat"]![0]!.GetValue<string>());
+
+        var (png, pngBody) = await api.Post("/v1/generations", new { prompt = "x", outputQuality = 50 });
+        Assert.Equal(HttpStatusCode.BadRequest, png.StatusCode);
+        Assert.Contains("PNG is lossless", pngBody!["errors"]!["outputQuality"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelpe
 
         Assert.Equal(1.0, done["request"]!["strength"]!.GetValue<double>());
         Assert.NotNull(done["inputs"]!["mask"]);
-        var metadata = PngOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(done["images"]![0]!["url"]!.GetValue<string>())))!;
+        var metadata = ImageOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(done["images"]![0]!["url"]!.GetValue<string>())))!;
         Assert.Equal(("edit", "1", "inpainting", "2", "1"),
             (metadata.Extra!["kind"], metadata.Extra["strength"], metadata.Extra["mask"], metadata.Extra["jump_length"], metadata.Extra["jump_count"]));
         using var storedInput = await Download(done["inputs"]!["image"]!.GetValue<string>());
@@ -120,7 +120,7 @@ public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelpe
         var url = done["images"]![0]!["url"]!.GetValue<string>();
         using (var image = await Download(url)) Assert.Equal((resolutions[^1], resolutions[^1]), (image.Width, image.Height));
         // The PNG says what ran: the super-resolution stages at the asked noise level, no base stage.
-        var metadata = PngOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(url)))!;
+        var metadata = ImageOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(url)))!;
         Assert.Equal("upscale", metadata.Extra!["kind"]);
         Assert.Equal("100", metadata.Extra["noise_level"]);
         Assert.False(metadata.Extra.ContainsKey("stage_0"));

@@ -29,7 +29,7 @@ public sealed class CliTests
         for (var i = 1; i <= 2; i++)
         {
             using var stream = File.OpenRead(temp[$"out/apple-{i}.png"]);
-            var metadata = PngOutput.ReadMetadata(stream);
+            var metadata = ImageOutput.ReadMetadata(stream);
             Assert.NotNull(metadata);
             Assert.Equal(("a red apple", "blurry", 10L + i, 3, "dpmpp-2m", 2.5, "random-tiny", 32, 32),
                 (metadata.Prompt, metadata.NegativePrompt, metadata.Seed, metadata.Steps, metadata.Sampler,
@@ -101,6 +101,6 @@ public sealed class CliTests
             "--resolution", "32", "--out", temp["cat.png"]);
         Assert.True(exitCode == 0, output);
         using var png = File.OpenRead(temp["cat.png"]);
-        Assert.Equal("fluent-emoji", PngOutput.ReadMetadata(png)!.Model);
+        Assert.Equal("fluent-emoji", ImageOutput.ReadMetadata(png)!.Model);
     }
 }

@@ -54,7 +54,7 @@ public sealed class ImageCommandsTests
             "--device", "cpu", "--out", temp["out/inpainted.png"]);
         Assert.True(code == 0, output);
         using (var stream = File.OpenRead(temp["out/inpainted.png"]))
-            Assert.Equal((32, 32, 2L), PngOutput.ReadMetadata(stream) is { } m ? (m.Width, m.Height, m.Seed) : default);
+            Assert.Equal((32, 32, 2L), ImageOutput.ReadMetadata(stream) is { } m ? (m.Width, m.Height, m.Seed) : default);
 
         (code, output) = Run("upscale", "--model", temp["model"], "--image", temp["in/picture.png"], "--noise-level", "50",
             "--seed", "3", "--resolution", "32", "--device", "cpu", "--out", temp["out/up.png"]);

@@ -63,7 +63,7 @@ public sealed record InputsResource(string Image, string? Mask);
 public sealed record ProgressResource(string Stage, int StageIndex, int StageCount, int Step, int TotalSteps, double Fraction);
 
 /// <summary>An image to download.</summary>
-/// <param name="Url">GET it for the PNG; it never changes.</param>
+/// <param name="Url">GET it for the image file (the format the job asked for); it never changes.</param>
 public sealed record ImageResource(string Url, int Width, int Height, long Seed);
 
 /// <summary>The images of one finished stage.</summary>

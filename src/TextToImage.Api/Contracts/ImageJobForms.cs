@@ -43,6 +43,12 @@ public sealed class EditForm
 
     /// <summary>Inpainting: RePaint resampling, how often each jump point goes back (0 = off).</summary>
     public int? JumpCount { get; set; }
+
+    /// <summary>File format of the result: png (default), webp or jpeg.</summary>
+    public string? OutputFormat { get; set; }
+
+    /// <summary>WebP and JPEG quality, 1 to 100 (default 90).</summary>
+    public int? OutputQuality { get; set; }
 }
 
 /// <summary>POST /v1/upscales as multipart/form-data: a picture and the options.</summary>
@@ -66,4 +72,10 @@ public sealed class UpscaleForm
 
     /// <summary>Model name (GET /v1/models). Default: the service's default.</summary>
     public string? Model { get; set; }
+
+    /// <summary>File format of the result: png (default), webp or jpeg.</summary>
+    public string? OutputFormat { get; set; }
+
+    /// <summary>WebP and JPEG quality, 1 to 100 (default 90).</summary>
+    public int? OutputQuality { get; set; }
 }

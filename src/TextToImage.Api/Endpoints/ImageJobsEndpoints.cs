@@ -53,7 +53,7 @@ static class ImageJobsEndpoints
         {
             Prompt = form.Prompt, NegativePrompt = form.NegativePrompt, Strength = form.Strength, Seed = form.Seed, Steps = form.Steps,
             GuidanceScale = form.GuidanceScale, Sampler = form.Sampler, Resolution = form.Resolution, Model = form.Model,
-            JumpLength = form.JumpLength, JumpCount = form.JumpCount,
+            JumpLength = form.JumpLength, JumpCount = form.JumpCount, OutputFormat = form.OutputFormat, OutputQuality = form.OutputQuality,
         };
         var parameters = services.Validator.ValidateEdit(request, form.Mask is not null, out var errors);
         return await Submit(parameters, errors, request, form.Image, form.Mask, idempotencyKey, prefer, services, http, cancellation);
@@ -75,6 +75,7 @@ static class ImageJobsEndpoints
         var request = new CreateUpscaleRequest
         {
             Prompt = form.Prompt, NoiseLevel = form.NoiseLevel, Seed = form.Seed, Resolution = form.Resolution, Model = form.Model,
+            OutputFormat = form.OutputFormat, OutputQuality = form.OutputQuality,
         };
         var parameters = services.Validator.ValidateUpscale(request, out var errors);
         return await Submit(parameters, errors, request, form.Image, null, idempotencyKey, prefer, services, http, cancellation);

@@ -8,7 +8,7 @@ using TextToImage.Api.Infrastructure;
 
 namespace TextToImage.Api.Endpoints;
 
-/// <summary>/v1/images: the generated PNGs, immutable once written.</summary>
+/// <summary>/v1/images: the generated images (PNG, WebP or JPEG, as their job asked), immutable once written.</summary>
 static class ImagesEndpoints
 {
     const string Immutable = "public, max-age=31536000, immutable";
@@ -16,7 +16,7 @@ static class ImagesEndpoints
     public static RouteGroupBuilder MapImagesApi(this RouteGroupBuilder v1)
     {
         v1.MapGet("/images/{**key}", Get).WithTags("Images").WithName("GetImage").WithSummary("Download an image")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);   // 304 and 302: OpenApiContract
+            .Produces(StatusCodes.Status200OK, responseType: null, contentType: "image/png", additionalContentTypes: ["image/webp", "image/jpeg"]).ProducesProblem(StatusCodes.Status404NotFound);   // 304 and 302: OpenApiContract
         // HEAD answers as GET without the body (a cache or a client checking a download); one operation in the document.
         v1.MapMethods("/images/{**key}", [HttpMethods.Head], Get).ExcludeFromDescription();
         return v1;

@@ -66,6 +66,9 @@ sealed class ApiKeyFilter(ApiKeys keys) : IEndpointFilter
     {
         if (!keys.Required || keys.IsValid(ApiKeys.Presented(context.HttpContext.Request))) return await next(context);
         context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+        // OpenAI's clients read only OpenAI's error shape.
+        if (OpenAI.OpenAIImagesEndpoints.IsOpenAIPath(context.HttpContext.Request.Path))
+            return new OpenAI.OpenAIError("Incorrect API key provided.", OpenAI.OpenAIError.InvalidRequest, null, "invalid_api_key").ToResult(StatusCodes.Status401Unauthorized);
         return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "An API key is required.",
             detail: $"Send a valid key in the {ApiKeys.HeaderName} header or as 'Authorization: Bearer <key>'.");
     }

@@ -37,6 +37,12 @@ public sealed class ApiOptions
 
     /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
     public int QueueFullRetryAfterSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Seconds POST /v1/images/generations (OpenAI's API) waits for its job before it answers 504 and cancels
+    /// it; below the OpenAI SDKs' own 100 s network timeout by default, so they see the error.
+    /// </summary>
+    public int OpenAIWaitSeconds { get; set; } = 90;
 }
 
 /// <summary>Who may open the Hangfire dashboard (<see cref="ApiOptions.Dashboard"/>).</summary>
@@ -61,6 +67,7 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         foreach (var (key, value) in new[] { ("MaxRequestBytes", options.MaxRequestBytes), ("MaxUploadBytes", options.MaxUploadBytes),
                      ("MaxImageSide", (long)options.MaxImageSide), ("MaxImagePixels", options.MaxImagePixels) })
             if (value <= 0) problems.Add($"Api:{key} must be positive, not {value}");
+        if (options.OpenAIWaitSeconds is < 1 or > 3600) problems.Add($"Api:OpenAIWaitSeconds must be between 1 and 3600, not {options.OpenAIWaitSeconds}");
         return OptionsValidation.Result(problems);
     }
 }

@@ -3,6 +3,7 @@ using Hangfire.Dashboard;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using TextToImage.Api.Endpoints;
+using TextToImage.Api.OpenAI;
 using TextToImage.Service.Hosting;
 
 namespace TextToImage.Api.Infrastructure;
@@ -66,6 +67,7 @@ static class ApiRegistration
         v1.MapGenerationsApi();
         v1.MapImageJobsApi();
         v1.MapImagesApi();
+        v1.MapOpenAIImagesApi();
         v1.MapModelsApi();
         // Someone who opens the address lands on the playground, which links the Swagger UI.
         app.MapPlayground();

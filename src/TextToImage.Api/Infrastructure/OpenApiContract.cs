@@ -22,7 +22,8 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
         ["Generations"] = "Text-to-image jobs: queue, read, list, follow and cancel them. Edits and upscales are read here too.",
         ["Edits"] = "Image-to-image and inpainting jobs on an uploaded picture.",
         ["Upscales"] = "Super-resolution jobs on an uploaded picture.",
-        ["Images"] = "The PNGs jobs made, and their uploaded inputs.",
+        ["Images"] = "The images jobs made (PNG, WebP or JPEG), and their uploaded inputs.",
+        ["OpenAI compatible"] = "OpenAI's Images API, for the clients and SDKs people already have: the request and answer in OpenAI's shapes.",
         ["Models"] = "The models this service runs.",
     };
 
@@ -55,6 +56,9 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
                 break;
             case "GetImage":
                 DescribeImage(operation);
+                break;
+            case "OpenAICreateImage":
+                DescribeOpenAIErrors(operation, context);
                 break;
             case "GenerationEvents":
                 Body(operation, "200", "Server-sent events, until the job ends (see the description).",
@@ -99,13 +103,16 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
         // Without keys the API is open: say so (an empty requirement), rather than leaving security undefined.
         if (!keys.Required) document.Security = [new OpenApiSecurityRequirement()];
         foreach (var schema in document.Components?.Schemas?.Values ?? [])
-            foreach (var property in schema.Properties?.Values ?? [])
+            foreach (var (name, property) in schema.Properties?.ToList() ?? [])
                 if (property is OpenApiSchema { Type: JsonSchemaType.Null, AllOf: [var reference] } nullable)
                 {
                     nullable.Type = null;
                     nullable.AllOf = null;
                     nullable.OneOf = [reference, new OpenApiSchema { Type = JsonSchemaType.Null }];
                 }
+                // A required object property comes out as {"allOf": [{"$ref": ...}]}: the reference itself says the same.
+                else if (property is OpenApiSchema { Type: null, AllOf: [var only], OneOf: null, Properties: null or { Count: 0 } })
+                    schema.Properties![name] = only;
     }
 
     static void Require(OpenApiSchema schema, string property)
@@ -132,6 +139,19 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
         if (operation.OperationId == "CreateEdit") media.Encoding["mask"] = new OpenApiEncoding { ContentType = "image/png, image/jpeg, image/webp" };
     }
 
+    /// <summary>OpenAI's clients read OpenAI's error shape: a refused key says so in it, and a full queue too (the rate limit stays a problem).</summary>
+    static void DescribeOpenAIErrors(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var error = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(OpenAI.OpenAIErrorBody), context.SchemaRepository) };
+        if (operation.Responses!.TryGetValue("401", out var denied) && denied is OpenApiResponse unauthorized)
+            unauthorized.Content = new Dictionary<string, IOpenApiMediaType> { ["application/json"] = error };
+        if (operation.Responses["429"] is OpenApiResponse tooMany)
+        {
+            tooMany.Description = "Over the caller's rate limit (a problem), or the queue is full (an OpenAI error): retry after Retry-After seconds.";
+            tooMany.Content!["application/json"] = error;
+        }
+    }
+
     static void DescribeImage(OpenApiOperation operation)
     {
         operation.Parameters ??= [];
@@ -150,7 +170,9 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
             ["ETag"] = Header("The image's entity tag, for If-None-Match.", JsonSchemaType.String),
             ["Cache-Control"] = Header("`public, max-age=31536000, immutable`: an image never changes.", JsonSchemaType.String),
         };
-        Body(operation, "200", "The PNG.", "image/png", new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" });
+        Body(operation, "200", "The image, in the format its job asked for.", "image/png", new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" });
+        foreach (var other in new[] { "image/webp", "image/jpeg" })
+            ((OpenApiResponse)operation.Responses!["200"]).Content![other] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } };
         ((OpenApiResponse)operation.Responses!["200"]).Headers = new Dictionary<string, IOpenApiHeader>(cache)
         {
             ["Last-Modified"] = Header("When the image was stored.", JsonSchemaType.String, always: false),

@@ -10,7 +10,7 @@ namespace TextToImage.Diffusion.IO;
 /// Encodes generated images as PNG with their <see cref="GenerationMetadata"/>: one text chunk per
 /// field ("prompt", "negative_prompt", "seed", "steps", "sampler", "guidance_scale", "model",
 /// "width", "height") for people and simple tools, and "parameters" holding all of it as JSON,
-/// which is what <see cref="ReadMetadata"/> reads back. ImageSharp writes a value as tEXt when it
+/// which is what <see cref="ImageOutput.ReadMetadata"/> reads back. ImageSharp writes a value as tEXt when it
 /// is Latin-1 and as UTF-8 iTXt otherwise, so emoji and CJK prompts survive.
 /// </summary>
 public static class PngOutput
@@ -32,19 +32,7 @@ public static class PngOutput
     /// <summary>The PNG bytes of <paramref name="image"/> carrying <paramref name="metadata"/>; the same input always gives the same bytes.</summary>
     public static byte[] Encode(Image<Rgb24> image, GenerationMetadata metadata)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        ArgumentNullException.ThrowIfNull(metadata);
-        if (!double.IsFinite(metadata.GuidanceScale))
-            throw new ArgumentException($"Guidance scale {metadata.GuidanceScale} is not a finite number.", nameof(metadata));
-
-        // Encode a pixel-only copy: the caller's image stays unchanged, and whatever metadata it
-        // carried (old text chunks, EXIF, ICC) cannot leak in or make the output vary.
-        using var copy = new Image<Rgb24>(image.Width, image.Height);
-        image.ProcessPixelRows(copy, (source, target) =>
-        {
-            for (var y = 0; y < source.Height; y++) source.GetRowSpan(y).CopyTo(target.GetRowSpan(y));
-        });
-
+        using var copy = PixelCopy(image, metadata);
         var text = copy.Metadata.GetPngMetadata().TextData;
         foreach (var (key, value) in Fields(metadata))
             text.Add(new PngTextData(key, value, "", ""));
@@ -55,27 +43,27 @@ public static class PngOutput
     }
 
     /// <summary>
-    /// The metadata stored by <see cref="Encode"/>, or null for an image without it (including
-    /// PNGs from other tools and non-PNG images). Pixels are not decoded.
-    /// Throws <see cref="InvalidDataException"/> when the stream is not a readable image.
+    /// A pixel-only copy to encode: the caller's image stays unchanged, and whatever metadata it
+    /// carried (old text chunks, EXIF, ICC) cannot leak in or make the output vary.
     /// </summary>
-    public static GenerationMetadata? ReadMetadata(Stream png)
+    internal static Image<Rgb24> PixelCopy(Image<Rgb24> image, GenerationMetadata metadata)
     {
-        ArgumentNullException.ThrowIfNull(png);
-        IImageInfo? info;
-        IImageFormat? format;
-        try
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!double.IsFinite(metadata.GuidanceScale))
+            throw new ArgumentException($"Guidance scale {metadata.GuidanceScale} is not a finite number.", nameof(metadata));
+        var copy = new Image<Rgb24>(image.Width, image.Height);
+        image.ProcessPixelRows(copy, (source, target) =>
         {
-            info = Image.Identify(png, out format);
-        }
-        catch (ImageFormatException e)
-        {
-            throw new InvalidDataException($"Not a readable image: {e.Message}", e);
-        }
-        if (info is null) throw new InvalidDataException("Not a readable image: its format is not recognised.");
-        if (format is not PngFormat) return null;
+            for (var y = 0; y < source.Height; y++) source.GetRowSpan(y).CopyTo(target.GetRowSpan(y));
+        });
+        return copy;
+    }
 
-        foreach (var chunk in info.Metadata.GetPngMetadata().TextData)
+    /// <summary>The metadata of a PNG's text chunks as <see cref="Encode"/> wrote them; null without.</summary>
+    internal static GenerationMetadata? Read(PngMetadata png)
+    {
+        foreach (var chunk in png.TextData)
         {
             if (chunk.Keyword == ParametersKey && GenerationMetadataJson.TryRead(chunk.Value) is { } metadata)
                 return metadata;

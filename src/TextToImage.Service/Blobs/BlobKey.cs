@@ -25,11 +25,11 @@ public sealed partial record BlobKey
     public static BlobKey Parse(string text) =>
         TryParse(text, out var key) ? key : throw new ArgumentException($"'{text}' is not a valid blob key.", nameof(text));
 
-    /// <summary>Image <paramref name="index"/> of a job's final output.</summary>
-    public static BlobKey ForImage(string jobId, int index) => Parse($"{jobId}/{index}.png");
+    /// <summary>Image <paramref name="index"/> of a job's final output, a file with <paramref name="extension"/> (png, webp, jpg).</summary>
+    public static BlobKey ForImage(string jobId, int index, string extension) => Parse($"{jobId}/{index}.{extension}");
 
     /// <summary>Image <paramref name="index"/> of an intermediate stage (progressive results).</summary>
-    public static BlobKey ForStageImage(string jobId, int stageIndex, int index) => Parse($"{jobId}/stage-{stageIndex}/{index}.png");
+    public static BlobKey ForStageImage(string jobId, int stageIndex, int index, string extension) => Parse($"{jobId}/stage-{stageIndex}/{index}.{extension}");
 
     /// <summary>The picture uploaded for an edit or upscale, as PNG.</summary>
     public static BlobKey ForInput(string jobId) => Parse($"{jobId}/input.png");

@@ -117,7 +117,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         var final = stages[^1];
         var images = FinalImages(record, final.Resolution);
         for (var i = 0; i < images.Count; i++)
-            await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Pngs[i], ContentTypes.Png, CancellationToken.None);
+            await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Files[i], record.Parameters.Encoding().ContentType, CancellationToken.None);
         return images;
     }
 
@@ -141,13 +141,14 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         return copy.ToArray();
     }
 
-    async Task StoreStage(GenerationRecord record, string owner, StagePngs stage)
+    async Task StoreStage(GenerationRecord record, string owner, StageFiles stage)
     {
         var images = new List<StoredImage>();
-        for (var i = 0; i < stage.Pngs.Count; i++)
+        var encoding = record.Parameters.Encoding();
+        for (var i = 0; i < stage.Files.Count; i++)
         {
-            var key = BlobKey.ForStageImage(record.Id, stage.StageIndex, i);
-            await blobs.PutAsync(key, stage.Pngs[i], ContentTypes.Png, CancellationToken.None);
+            var key = BlobKey.ForStageImage(record.Id, stage.StageIndex, i, encoding.Extension);
+            await blobs.PutAsync(key, stage.Files[i], encoding.ContentType, CancellationToken.None);
             images.Add(new StoredImage(key.Value, stage.Resolution, stage.Resolution, record.Parameters.Seed + i));
         }
         await store.AddStageImagesAsync(record.Id, owner, new StageOutput(stage.Stage, stage.StageIndex, stage.Resolution, images), CancellationToken.None);
@@ -155,7 +156,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
 
     static List<StoredImage> FinalImages(GenerationRecord record, int resolution) =>
         Enumerable.Range(0, record.Parameters.NumImages)
-            .Select(i => new StoredImage(BlobKey.ForImage(record.Id, i).Value, resolution, resolution, record.Parameters.Seed + i))
+            .Select(i => new StoredImage(BlobKey.ForImage(record.Id, i, record.Parameters.Encoding().Extension).Value, resolution, resolution, record.Parameters.Seed + i))
             .ToList();
 
     Task Fail(GenerationRecord record, string owner, string code, string message) =>

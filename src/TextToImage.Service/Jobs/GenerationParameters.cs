@@ -1,3 +1,5 @@
+using TextToImage.Diffusion.IO;
+
 namespace TextToImage.Service.Jobs;
 
 /// <summary>
@@ -33,6 +35,18 @@ public sealed record GenerationParameters
 
     /// <summary>Whether each image ran on its own (byte-reproducible whatever the batch) instead of all together.</summary>
     public bool Reproducible { get; init; }
+
+    /// <summary>File format of the images: <c>png</c>, <c>webp</c> or <c>jpeg</c>. Records written before formats read back as png.</summary>
+    public string OutputFormat { get; init; } = "png";
+
+    /// <summary>WebP and JPEG quality, 1 to 100; null for PNG.</summary>
+    public int? OutputQuality { get; init; }
+
+    /// <summary>How the job's images are written, from <see cref="OutputFormat"/> and <see cref="OutputQuality"/>.</summary>
+    public ImageEncoding Encoding() =>
+        ImageEncoding.TryParseFormat(OutputFormat, out var format)
+            ? new ImageEncoding(format, OutputQuality ?? ImageEncoding.DefaultQuality)
+            : throw new InvalidOperationException($"The job's output format '{OutputFormat}' is not one of {string.Join(", ", ImageEncoding.Names)}.");
 
     /// <summary>
     /// What the job does: <c>generation</c> (text to image), <c>edit</c> (image-to-image or

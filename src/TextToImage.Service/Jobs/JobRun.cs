@@ -52,7 +52,7 @@ sealed class JobRun : IDisposable
 
     public void Report(JobProgress progress) => Volatile.Write(ref latest, progress);
 
-    public void StageCompleted(StagePngs stage)
+    public void StageCompleted(StageFiles stage)
     {
         lock (stageSeconds) stageSeconds[stage.Stage] = stage.Elapsed.TotalSeconds;
     }

@@ -33,8 +33,8 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         lock (gate) Model(name);
     }
 
-    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress,
-        Action<StagePngs> stageCompleted, CancellationToken cancellation)
+    public IReadOnlyList<StageFiles> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress,
+        Action<StageFiles> stageCompleted, CancellationToken cancellation)
     {
         lock (gate)
         {
@@ -49,12 +49,13 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
                 Sampling = parameters.Reproducible ? SamplingMode.PerImage : SamplingMode.Batched,
                 Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
             };
-            var stages = new List<StagePngs>();
+            var stages = new List<StageFiles>();
+            var encoding = parameters.Encoding();
             IReadOnlyDictionary<string, string>? jobMetadata = null;
             void OnProgress(GenerationProgress p) => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps));
             void OnStage(StageResult stage)
             {
-                var pngs = new StagePngs(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedPngs.Encode(stage, request, model, jobMetadata), stage.Elapsed);
+                var pngs = new StageFiles(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedImages.Encode(stage, request, model, jobMetadata, encoding), stage.Elapsed);
                 stages.Add(pngs);
                 stageCompleted(pngs);
             }

@@ -46,4 +46,11 @@ public sealed record CreateGenerationRequest
     /// (a pixel off by a level or two). The PNGs record which ran (<c>sampling</c>).
     /// </summary>
     public bool? Reproducible { get; init; }
+
+    /// <summary>File format of the images: <c>png</c> (default, lossless), <c>webp</c> or <c>jpeg</c>. Each keeps the generation parameters (PNG text chunks; WebP and JPEG: XMP).</summary>
+    /// <example>png</example>
+    public string? OutputFormat { get; init; }
+
+    /// <summary>WebP and JPEG quality, 1 to 100 (default 90); not for PNG.</summary>
+    public int? OutputQuality { get; init; }
 }

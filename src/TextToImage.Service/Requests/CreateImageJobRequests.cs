@@ -22,6 +22,9 @@ public sealed record CreateEditRequest
 
     /// <summary>Inpainting only: RePaint resampling, jumps per jump point (0 = off).</summary>
     public int? JumpCount { get; init; }
+
+    public string? OutputFormat { get; init; }
+    public int? OutputQuality { get; init; }
 }
 
 /// <summary>The form fields of an upscale; the picture travels beside them.</summary>
@@ -36,4 +39,6 @@ public sealed record CreateUpscaleRequest
     public long? Seed { get; init; }
     public int? Resolution { get; init; }
     public string? Model { get; init; }
+    public string? OutputFormat { get; init; }
+    public int? OutputQuality { get; init; }
 }

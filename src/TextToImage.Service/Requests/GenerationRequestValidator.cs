@@ -1,4 +1,5 @@
 using System.Globalization;
+using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Service.Jobs;
@@ -38,6 +39,17 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
         if (request.Sampler is { } sampler && !SchedulerFactory.SamplerNames.Contains(sampler))
             Error("sampler", $"Unknown sampler '{sampler}'; use one of: {string.Join(", ", SchedulerFactory.SamplerNames)}.");
 
+        OutputFormat format = OutputFormat.Png;
+        if (request.OutputFormat is { } formatName && !ImageEncoding.TryParseFormat(formatName, out format))
+            Error("outputFormat", $"Unknown output format '{formatName}'; use one of: {string.Join(", ", ImageEncoding.Names)}.");
+        if (request.OutputQuality is { } quality)
+        {
+            if (quality is < ImageEncoding.MinQuality or > ImageEncoding.MaxQuality)
+                Error("outputQuality", $"outputQuality must be between {ImageEncoding.MinQuality} and {ImageEncoding.MaxQuality}.");
+            else if (format == OutputFormat.Png && (request.OutputFormat is null || ImageEncoding.TryParseFormat(request.OutputFormat, out _)))
+                Error("outputQuality", "outputQuality applies to webp and jpeg; PNG is lossless (set outputFormat).");
+        }
+
         var modelName = request.Model ?? catalog.DefaultName;
         var model = catalog.Find(modelName);
         if (model is null)
@@ -69,6 +81,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Resolution = request.Resolution ?? model.Resolutions.Max(),
             Model = model.Name,
             Reproducible = request.Reproducible ?? false,
+            OutputFormat = ImageEncoding.NameOf(format),
+            OutputQuality = format == OutputFormat.Png ? null : request.OutputQuality ?? ImageEncoding.DefaultQuality,
         };
     }
 
@@ -88,6 +102,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Sampler = request.Sampler,
             Resolution = request.Resolution,
             Model = request.Model,
+            OutputFormat = request.OutputFormat,
+            OutputQuality = request.OutputQuality,
         }, out errors);
         if (request.Strength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
             errors["strength"] = ["strength must be between 0 and 1."];
@@ -114,6 +130,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Seed = request.Seed,
             Resolution = request.Resolution,
             Model = request.Model,
+            OutputFormat = request.OutputFormat,
+            OutputQuality = request.OutputQuality,
         }, out errors);
         var model = catalog.Find(request.Model ?? catalog.DefaultName);
         if (model is not null)

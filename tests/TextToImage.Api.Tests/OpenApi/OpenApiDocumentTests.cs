@@ -85,6 +85,13 @@ public sealed class OpenApiDocumentTests
         await contract.Check("POST", "/v1/edits", await http.PostAsync("/v1/edits", Uploads.Form([], new { prompt = "no picture" })));
         await contract.Check("POST", "/v1/upscales", await http.PostAsync("/v1/upscales", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")));
 
+        // OpenAI's endpoint: images (b64_json, then a URL), an option refused, a model not configured.
+        foreach (var body in new object[] { new { prompt = "a cat", size = "16x16", response_format = "b64_json" }, new { prompt = "a cat", n = 2, size = "16x16" },
+                     new { prompt = "a cat", style = "vivid" }, new { prompt = "a cat", model = "dall-e-3" } })
+            await contract.Check("POST", "/v1/images/generations", await http.PostAsJsonAsync("/v1/images/generations", body));
+        Assert.Contains("POST /v1/images/generations 200", contract.Checked);
+        Assert.Contains("POST /v1/images/generations 400", contract.Checked);
+
         Assert.Equal(contract.Operations.Order(), contract.Checked.Select(c => string.Join(' ', c.Split(' ')[..2])).Distinct().Order());
         Assert.Contains("POST /v1/generations 409", contract.Checked);
         Assert.Contains("POST /v1/generations 413", contract.Checked);

@@ -27,7 +27,7 @@ public sealed class PngOutputTests
         using var image = Gradient(16, 8);
         var png = PngOutput.Encode(image, Sample);
 
-        var read = PngOutput.ReadMetadata(new MemoryStream(png));
+        var read = ImageOutput.ReadMetadata(new MemoryStream(png));
 
         Assert.Equal(Sample, read);
         Assert.Equal(Sample.Prompt, read!.Prompt);
@@ -40,7 +40,7 @@ public sealed class PngOutputTests
         var metadata = Sample with { NegativePrompt = null, Extra = null };
         using var image = Gradient(4, 4);
 
-        var read = PngOutput.ReadMetadata(new MemoryStream(PngOutput.Encode(image, metadata)))!;
+        var read = ImageOutput.ReadMetadata(new MemoryStream(PngOutput.Encode(image, metadata)))!;
 
         Assert.Null(read.NegativePrompt);
         Assert.Null(read.Extra);
@@ -127,7 +127,7 @@ public sealed class PngOutputTests
         using var plain = new MemoryStream();
         image.SaveAsPng(plain);
 
-        Assert.Null(PngOutput.ReadMetadata(new MemoryStream(plain.ToArray())));
+        Assert.Null(ImageOutput.ReadMetadata(new MemoryStream(plain.ToArray())));
     }
 
     [Fact]
@@ -140,13 +140,13 @@ public sealed class PngOutputTests
         using var png = new MemoryStream();
         image.SaveAsPng(png);
 
-        Assert.Null(PngOutput.ReadMetadata(new MemoryStream(png.ToArray())));
+        Assert.Null(ImageOutput.ReadMetadata(new MemoryStream(png.ToArray())));
     }
 
     [Fact]
     public void Bytes_that_are_not_an_image_are_rejected()
     {
-        Assert.Throws<InvalidDataException>(() => PngOutput.ReadMetadata(new MemoryStream(Encoding.ASCII.GetBytes("not an image at all"))));
+        Assert.Throws<InvalidDataException>(() => ImageOutput.ReadMetadata(new MemoryStream(Encoding.ASCII.GetBytes("not an image at all"))));
     }
 
     [Fact]

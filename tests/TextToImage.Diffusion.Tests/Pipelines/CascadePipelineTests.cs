@@ -45,12 +45,12 @@ public sealed class CascadePipelineTests(TinyCascade tiny, Xunit.Abstractions.IT
     {
         var request = TinyCascade.Request(numImages: 3, seed: 100) with { Sampling = SamplingMode.PerImage };
         using var batch = tiny.Pipeline.Generate(request);
-        var batchPngs = GeneratedPngs.Encode(batch.Final, request, tiny.Model);
+        var batchPngs = GeneratedImages.Encode(batch.Final, request, tiny.Model);
         for (var i = 0; i < 3; i++)
         {
             var single = TinyCascade.Request(numImages: 1, seed: 100 + i) with { Sampling = SamplingMode.PerImage };
             using var alone = tiny.Pipeline.Generate(single);
-            var png = GeneratedPngs.Encode(alone.Final, single, tiny.Model)[0];
+            var png = GeneratedImages.Encode(alone.Final, single, tiny.Model)[0];
             Assert.Equal(png, batchPngs[i]);
         }
         Assert.NotEqual(batchPngs[0], batchPngs[1]);

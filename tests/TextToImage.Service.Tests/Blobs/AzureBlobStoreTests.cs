@@ -130,7 +130,8 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreContr
         {
             TcpClient client;
             try { client = await listener.AcceptTcpClientAsync(); }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
+            // Stopped while waiting: SocketException or ObjectDisposedException; stopped between two clients: InvalidOperationException.
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException) { return; }
             using (client)
             {
                 var stream = client.GetStream();

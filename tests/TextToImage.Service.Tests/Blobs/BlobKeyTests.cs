@@ -6,7 +6,7 @@ public sealed class BlobKeyTests
 {
     [Theory]
     [InlineData("abc/0.png")]
-    [InlineData("0123abcd/stage-1/2.png")]
+    [InlineData("0123abcd/stage-1/2.webp")]
     [InlineData("0.png")]
     [InlineData("a_b-c/d_e-f.webp")]
     [InlineData("x/y/z/0.jpeg")]
@@ -93,8 +93,8 @@ public sealed class BlobKeyTests
     [Fact]
     public void Image_keys_follow_the_job_layout()
     {
-        Assert.Equal("0123abcd/0.png", BlobKey.ForImage("0123abcd", 0).Value);
-        Assert.Equal("0123abcd/stage-1/2.png", BlobKey.ForStageImage("0123abcd", 1, 2).Value);
+        Assert.Equal("0123abcd/0.png", BlobKey.ForImage("0123abcd", 0, "png").Value);
+        Assert.Equal("0123abcd/stage-1/2.webp", BlobKey.ForStageImage("0123abcd", 1, 2, "webp").Value);
     }
 
     [Theory]
@@ -104,7 +104,7 @@ public sealed class BlobKeyTests
     [InlineData("")]
     public void Image_keys_reject_a_job_id_that_would_leave_the_job_folder(string jobId)
     {
-        Assert.Throws<ArgumentException>(() => BlobKey.ForImage(jobId, 0));
-        Assert.Throws<ArgumentException>(() => BlobKey.ForStageImage(jobId, 1, 0));
+        Assert.Throws<ArgumentException>(() => BlobKey.ForImage(jobId, 0, "png"));
+        Assert.Throws<ArgumentException>(() => BlobKey.ForStageImage(jobId, 1, 0, "png"));
     }
 }

@@ -118,7 +118,7 @@ public sealed class GenerationJobTests : IDisposable
         // An earlier attempt stored both images, then its worker vanished before recording success.
         var now = DateTimeOffset.UtcNow;
         await store.TryClaimAsync(record.Id, "d1", new JobLease("vanished", now.AddSeconds(-1)), now, None);
-        foreach (var i in new[] { 0, 1 }) await blobs.PutAsync(BlobKey.ForImage(record.Id, i), new byte[] { 1 }, "image/png", None);
+        foreach (var i in new[] { 0, 1 }) await blobs.PutAsync(BlobKey.ForImage(record.Id, i, "png"), new byte[] { 1 }, "image/png", None);
         await Job().PerformAsync(record.Id, "d1", None);
         Assert.Equal(0, engine.Calls);
         Assert.Equal(GenerationStatus.Succeeded, (await Read(record.Id)).Status);

@@ -29,8 +29,8 @@ public sealed class JobDeletionTests : IDisposable
             await store.CreateAsync(record, null, 100, None);
             var lease = Records.Lease();
             await store.TryClaimAsync(record.Id, "d", lease, DateTimeOffset.UtcNow, None);
-            var stage = new StoredImage(BlobKey.ForStageImage(record.Id, 0, 0).Value, 16, 16, 7);
-            var final = new StoredImage(BlobKey.ForImage(record.Id, 0).Value, 32, 32, 7);
+            var stage = new StoredImage(BlobKey.ForStageImage(record.Id, 0, 0, "png").Value, 16, 16, 7);
+            var final = new StoredImage(BlobKey.ForImage(record.Id, 0, "png").Value, 32, 32, 7);
             foreach (var image in new[] { stage, final }) await blobs.PutAsync(BlobKey.Parse(image.Key), new byte[] { 1, 2, 3 }, "image/png", None);
             await store.AddStageImagesAsync(record.Id, lease.Owner, new StageOutput("base", 0, 16, [stage]), None);
             await store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow - endedAgo, [final], null, null), None);

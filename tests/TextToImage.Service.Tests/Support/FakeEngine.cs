@@ -19,18 +19,18 @@ sealed class FakeEngine : IGenerationEngine
 
     public IReadOnlyList<int> Resolutions { get; init; } = [16, 32];
 
-    public IReadOnlyList<StagePngs> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress, Action<StagePngs> stageCompleted,
+    public IReadOnlyList<StageFiles> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress, Action<StageFiles> stageCompleted,
         CancellationToken cancellation)
     {
         Interlocked.Increment(ref Calls);
-        var stages = new List<StagePngs>();
+        var stages = new List<StageFiles>();
         var count = Resolutions.ToList().IndexOf(parameters.Resolution) + 1;
         for (var s = 0; s < count; s++)
         {
             progress(new JobProgress($"stage{s}", s, count, 1, 2));
             if (s == 0) Started.Release();
             cancellation.ThrowIfCancellationRequested();
-            var stage = new StagePngs(s, $"stage{s}", Resolutions[s],
+            var stage = new StageFiles(s, $"stage{s}", Resolutions[s],
                 Enumerable.Range(0, parameters.NumImages).Select(i => new byte[] { 0x89, (byte)'P', (byte)s, (byte)i }).ToList(), TimeSpan.FromSeconds(s + 1));
             stages.Add(stage);
             stageCompleted(stage);

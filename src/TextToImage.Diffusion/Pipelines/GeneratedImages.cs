@@ -4,17 +4,17 @@ using TextToImage.Diffusion.Samplers;
 
 namespace TextToImage.Diffusion.Pipelines;
 
-/// <summary>Encodes a stage's images as PNGs that carry their own generation parameters.</summary>
-public static class GeneratedPngs
+/// <summary>Encodes a stage's images (PNG, WebP or JPEG) so that they carry their own generation parameters.</summary>
+public static class GeneratedImages
 {
     /// <summary>
-    /// One PNG per image of <paramref name="stage"/>; image i records seed + i. The sampler, steps and
+    /// One file per image of <paramref name="stage"/>; image i records seed + i. The sampler, steps and
     /// guidance are those of the first stage that ran (the base stage, or an upscale's first
     /// super-resolution stage), and <c>stage_N</c> entries describe every stage that ran.
     /// <paramref name="job"/> adds what the kind of job chose (an edit's strength and mask, an upscale's noise level).
     /// </summary>
     public static IReadOnlyList<byte[]> Encode(StageResult stage, GenerationRequest request, CascadeModel model,
-        IReadOnlyDictionary<string, string>? job = null)
+        IReadOnlyDictionary<string, string>? job = null, ImageEncoding? encoding = null)
     {
         var first = stage.Ran[0].Settings;
         var extra = StageSummary(stage.Ran);
@@ -23,10 +23,10 @@ public static class GeneratedPngs
         var images = ImageTensors.ToImages(stage.Images);
         try
         {
-            return images.Select((image, i) => PngOutput.Encode(image, new GenerationMetadata(
+            return images.Select((image, i) => ImageOutput.Encode(image, new GenerationMetadata(
                 request.Prompt, request.NegativePrompt, request.Seed + i, first.Steps,
                 SchedulerFactory.SamplerName(first.Sampler), first.GuidanceScale, model.Name,
-                image.Width, image.Height, extra))).ToList();
+                image.Width, image.Height, extra), encoding ?? ImageEncoding.Png)).ToList();
         }
         finally
         {

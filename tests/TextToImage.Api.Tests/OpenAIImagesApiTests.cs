@@ -1,0 +1,132 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text.Json.Nodes;
+using OpenAI;
+using OpenAI.Images;
+using SixLabors.ImageSharp;
+using TextToImage.Api.Tests.Support;
+using TextToImage.Diffusion.IO;
+
+namespace TextToImage.Api.Tests;
+
+/// <summary>POST /v1/images/generations as the official OpenAI .NET SDK calls it, against the real server on 127.0.0.1.</summary>
+public sealed class OpenAIImagesApiTests(ApiHost host) : IClassFixture<ApiHost>
+{
+    readonly ApiClient api = host.Client();
+
+    ImageClient Sdk(string model = TinyModel.Name, string key = "no-key-needed", ApiClient? on = null) =>
+        new(model, new ApiKeyCredential(key), new OpenAIClientOptions
+        {
+            Endpoint = new Uri((on ?? api).Http.BaseAddress!, "v1"),
+            // A refused request must reach the test as it is, not as the last of several retries.
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        });
+
+    [Fact]
+    public async Task The_sdk_gets_the_image_bytes_of_the_asked_size_with_b64_json()
+    {
+        GeneratedImage image = await Sdk().GenerateImageAsync("a red apple", new ImageGenerationOptions
+        {
+            Size = new GeneratedImageSize(32, 32),
+            ResponseFormat = GeneratedImageFormat.Bytes,
+            EndUserId = "user-42",
+        });
+
+        var png = image.ImageBytes.ToArray();
+        using (var decoded = Image.Load(png, out var format))
+        {
+            Assert.Equal("image/png", format.DefaultMimeType);
+            Assert.Equal((32, 32), (decoded.Width, decoded.Height));
+        }
+        Assert.Equal("a red apple", ImageOutput.ReadMetadata(new MemoryStream(png))!.Prompt);
+        Assert.Equal("a red apple", image.RevisedPrompt);
+        Assert.Null(image.ImageUri);
+    }
+
+    [Fact]
+    public async Task The_sdk_gets_n_distinct_urls_that_download_and_the_job_is_listed_like_any_other()
+    {
+        GeneratedImageCollection images = await Sdk().GenerateImagesAsync("a cat", 2, new ImageGenerationOptions
+        {
+            Size = new GeneratedImageSize(16, 16),
+            ResponseFormat = GeneratedImageFormat.Uri,
+            OutputFileFormat = GeneratedImageFileFormat.Webp,
+            OutputCompressionFactor = 70,
+        });
+
+        Assert.Equal(2, images.Count);
+        Assert.NotEqual(images[0].ImageUri, images[1].ImageUri);
+        Assert.True(DateTimeOffset.UtcNow - images.CreatedAt < TimeSpan.FromHours(1));
+        foreach (var image in images)
+        {
+            using var response = await api.Http.GetAsync(image.ImageUri);
+            Assert.Equal("image/webp", response.Content.Headers.ContentType?.MediaType);
+            using var decoded = Image.Load(await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal(16, decoded.Width);
+        }
+        var (_, page) = await api.Get("/v1/generations?limit=100");
+        var job = page!["items"]!.AsArray().First(j => j!["images"]!.AsArray().Any(i => i!["url"]!.GetValue<string>() == images[0].ImageUri.ToString()))!;
+        Assert.Equal(("a cat", 2, "webp", 70), (job["request"]!["prompt"]!.GetValue<string>(), job["request"]!["numImages"]!.GetValue<int>(),
+            job["request"]!["outputFormat"]!.GetValue<string>(), job["request"]!["outputQuality"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task An_unsupported_size_is_a_400_the_sdk_reports_with_openai_error_fields()
+    {
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Sdk().GenerateImageAsync("a dog",
+            new ImageGenerationOptions { Size = GeneratedImageSize.W1024xH1024 }));
+        Assert.Equal(400, error.Status);
+        Assert.Contains("size '1024x1024' is not supported", error.Message);
+
+        var body = JsonNode.Parse(error.GetRawResponse()!.Content.ToString())!["error"]!;
+        Assert.Equal(("invalid_request_error", "size", "unsupported_value"),
+            (body["type"]!.GetValue<string>(), body["param"]!.GetValue<string>(), body["code"]!.GetValue<string>()));
+        Assert.Equal("size '1024x1024' is not supported; use one of: 16x16, 32x32, 64x64 or auto.", body["message"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("{\"prompt\": \"x\", \"n\": 9}", "n", "numImages must be between 1 and 4.")]
+    [InlineData("{\"prompt\": \"x\", \"model\": \"dall-e-3\"}", "model", "The model 'dall-e-3' does not exist on this service")]
+    [InlineData("{\"prompt\": \"x\", \"style\": \"vivid\"}", "style", "style is not supported by this service.")]
+    [InlineData("{\"prompt\": \"x\", \"quality\": \"hd\"}", "quality", "quality 'hd' is not supported by this service; use auto or standard.")]
+    [InlineData("{\"prompt\": \"x\", \"output_compression\": 50}", "output_compression", "applies to the webp and jpeg output formats")]
+    [InlineData("{\"prompt\": \"x\", \"response_format\": \"file\"}", "response_format", "response_format must be 'url' or 'b64_json'")]
+    [InlineData("{\"prompt\": \"x\", \"seed\": 1}", "seed", "Unrecognized request argument supplied: seed")]
+    [InlineData("{\"n\": 1}", "prompt", "prompt is required.")]
+    [InlineData("{\"prompt\": 5}", "prompt", "prompt has the wrong type.")]
+    public async Task Every_refused_request_is_a_400_in_openai_error_shape_naming_the_parameter(string json, string param, string message)
+    {
+        using var response = await api.Http.PostAsync("/v1/images/generations", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal(param, error["param"]!.GetValue<string>());
+        Assert.Contains(message, error["message"]!.GetValue<string>());
+        Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task With_api_keys_the_sdk_key_is_the_bearer_token_and_a_job_not_done_in_time_is_a_504_and_canceled()
+    {
+        // No worker: the job waits in the queue until the 1 s wait runs out.
+        using var keyed = new ApiHost(new Dictionary<string, string?>
+        {
+            ["Api:ApiKeys:0"] = "sk-test-1",
+            ["Api:OpenAIWaitSeconds"] = "1",
+            ["Jobs:InProcessWorker"] = "false",
+        });
+        var client = keyed.Client();
+
+        var denied = await Assert.ThrowsAsync<ClientResultException>(() => Sdk(key: "sk-wrong", on: client).GenerateImageAsync("x"));
+        Assert.Equal(401, denied.Status);
+        Assert.Equal("invalid_api_key", JsonNode.Parse(denied.GetRawResponse()!.Content.ToString())!["error"]!["code"]!.GetValue<string>());
+
+        var late = await Assert.ThrowsAsync<ClientResultException>(() => Sdk(key: "sk-test-1", on: client).GenerateImageAsync("x"));
+        Assert.Equal(504, late.Status);
+        Assert.Contains("not ready within 1 s", late.Message);
+
+        client.Http.DefaultRequestHeaders.Add("X-Api-Key", "sk-test-1");
+        var (_, page) = await client.Get("/v1/generations");
+        Assert.Equal("canceled", ApiClient.Status(Assert.Single(page!["items"]!.AsArray())!));
+    }
+}
