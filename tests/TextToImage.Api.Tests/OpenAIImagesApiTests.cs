@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Images;
@@ -128,5 +129,22 @@ public sealed class OpenAIImagesApiTests(ApiHost host) : IClassFixture<ApiHost>
         client.Http.DefaultRequestHeaders.Add("X-Api-Key", "sk-test-1");
         var (_, page) = await client.Get("/v1/generations");
         Assert.Equal("canceled", ApiClient.Status(Assert.Single(page!["items"]!.AsArray())!));
+
+        // A client that hangs up before the answer: its job is canceled too.
+        using (var hangUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.Http.PostAsJsonAsync("/v1/images/generations", new { prompt = "y" }, hangUp.Token));
+        var hungUp = await client.WaitUntil(await NewestId(client, "y"), job => ApiClient.Status(job) == "canceled");
+        Assert.Equal("y", hungUp["request"]!["prompt"]!.GetValue<string>());
+    }
+
+    static async Task<string> NewestId(ApiClient client, string prompt)
+    {
+        for (var tries = 0; ; tries++)
+        {
+            var (_, page) = await client.Get("/v1/generations");
+            if (page!["items"]!.AsArray().FirstOrDefault(j => j!["request"]!["prompt"]!.GetValue<string>() == prompt) is { } job) return job["id"]!.GetValue<string>();
+            if (tries > 100) throw new TimeoutException($"No job with the prompt '{prompt}' was made.");
+            await Task.Delay(50);
+        }
     }
 }

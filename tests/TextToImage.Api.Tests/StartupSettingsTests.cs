@@ -13,6 +13,8 @@ public sealed class StartupSettingsTests
     [InlineData("worker", "Jobs__WorkerCount", "3", "Jobs:WorkerCount must be 1, not 3")]
     [InlineData("worker", "Models__Device", "tpu", "'Models:Device'")]
     [InlineData("worker", "Jobs__Storage", "postgresql", "ConnectionStrings:Jobs")]
+    [InlineData("api", "Webhooks__Secret", "hunter2", "Webhooks:Secret must start with 'whsec_'")]
+    [InlineData("api", "Api__OpenAIWaitSeconds", "0", "Api:OpenAIWaitSeconds must be between 1 and 3600, not 0")]
     public async Task An_invalid_setting_stops_the_host_with_a_line_naming_its_key(string host, string variable, string value, string expected)
     {
         using var data = new TempFolder();

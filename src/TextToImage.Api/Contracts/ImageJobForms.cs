@@ -49,6 +49,12 @@ public sealed class EditForm
 
     /// <summary>WebP and JPEG quality, 1 to 100 (default 90).</summary>
     public int? OutputQuality { get; set; }
+
+    /// <summary>An http(s) URL the job's events are posted to (Standard Webhooks), as for POST /v1/generations.</summary>
+    public string? Webhook { get; set; }
+
+    /// <summary>Which events the webhook gets: start, output, completed (repeat the field for several). Default: all.</summary>
+    public List<string>? WebhookEventsFilter { get; set; }
 }
 
 /// <summary>POST /v1/upscales as multipart/form-data: a picture and the options.</summary>
@@ -78,4 +84,10 @@ public sealed class UpscaleForm
 
     /// <summary>WebP and JPEG quality, 1 to 100 (default 90).</summary>
     public int? OutputQuality { get; set; }
+
+    /// <summary>An http(s) URL the job's events are posted to (Standard Webhooks), as for POST /v1/generations.</summary>
+    public string? Webhook { get; set; }
+
+    /// <summary>Which events the webhook gets: start, output, completed (repeat the field for several). Default: all.</summary>
+    public List<string>? WebhookEventsFilter { get; set; }
 }

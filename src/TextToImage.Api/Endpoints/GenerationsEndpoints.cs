@@ -53,10 +53,11 @@ static class GenerationsEndpoints
             errors["Idempotency-Key"] = [$"The Idempotency-Key header must have 1 to {MaxIdempotencyKeyLength} characters."];
         var wait = PreferWait.Parse(prefer, out var preferError);
         if (preferError is not null) errors["Prefer"] = [preferError];
+        await services.CheckWebhookAsync(parameters, errors, cancellation);
         if (parameters is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var claim = idempotencyKey is null ? null : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request));
-        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), cancellation);
+        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), GenerationResources.BaseUrl(http.Request), cancellation);
         return await Answer(outcome, wait, services, http, cancellation);
     }
 

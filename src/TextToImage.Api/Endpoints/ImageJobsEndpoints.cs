@@ -54,6 +54,7 @@ static class ImageJobsEndpoints
             Prompt = form.Prompt, NegativePrompt = form.NegativePrompt, Strength = form.Strength, Seed = form.Seed, Steps = form.Steps,
             GuidanceScale = form.GuidanceScale, Sampler = form.Sampler, Resolution = form.Resolution, Model = form.Model,
             JumpLength = form.JumpLength, JumpCount = form.JumpCount, OutputFormat = form.OutputFormat, OutputQuality = form.OutputQuality,
+            Webhook = form.Webhook, WebhookEventsFilter = form.WebhookEventsFilter,
         };
         var parameters = services.Validator.ValidateEdit(request, form.Mask is not null, out var errors);
         return await Submit(parameters, errors, request, form.Image, form.Mask, idempotencyKey, prefer, services, http, cancellation);
@@ -75,7 +76,7 @@ static class ImageJobsEndpoints
         var request = new CreateUpscaleRequest
         {
             Prompt = form.Prompt, NoiseLevel = form.NoiseLevel, Seed = form.Seed, Resolution = form.Resolution, Model = form.Model,
-            OutputFormat = form.OutputFormat, OutputQuality = form.OutputQuality,
+            OutputFormat = form.OutputFormat, OutputQuality = form.OutputQuality, Webhook = form.Webhook, WebhookEventsFilter = form.WebhookEventsFilter,
         };
         var parameters = services.Validator.ValidateUpscale(request, out var errors);
         return await Submit(parameters, errors, request, form.Image, null, idempotencyKey, prefer, services, http, cancellation);
@@ -90,6 +91,7 @@ static class ImageJobsEndpoints
         var wait = PreferWait.Parse(prefer, out var preferError);
         if (preferError is not null) errors["Prefer"] = [preferError];
         if (image is null) errors["image"] = ["The image file is required (multipart field 'image')."];
+        await services.CheckWebhookAsync(parameters, errors, cancellation);
         if (parameters is null || errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         UploadedInputs uploads;
@@ -109,7 +111,7 @@ static class ImageJobsEndpoints
 
         var claim = idempotencyKey is null ? null
             : new IdempotencyClaim($"{services.Keys.CallerOf(http)}:{idempotencyKey}", Hash(request, uploads));
-        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), cancellation, uploads);
+        var outcome = await services.Submitter.SubmitAsync(parameters, claim, services.Keys.OwnerFor(http), GenerationResources.BaseUrl(http.Request), cancellation, uploads);
         return await GenerationsEndpoints.Answer(outcome, wait, services, http, cancellation);
     }
 

@@ -2,6 +2,8 @@ using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using TextToImage.Api.Endpoints;
 using TextToImage.Api.OpenAI;
 using TextToImage.Service.Hosting;
@@ -16,6 +18,8 @@ static class ApiRegistration
         var services = builder.Services;
         services.AddValidatedOptions<ApiOptions, ApiOptionsValidator>(ApiOptions.Section);
         builder.AddTextToImageService(HostRole.Api);
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddAspNetCoreInstrumentation());
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
         {
             // Minimal APIs answer a non-JSON body with a bare 415; say what to send instead.
@@ -31,6 +35,7 @@ static class ApiRegistration
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<GenerationReads>();
+        services.AddHostedService<Webhooks.WebhookSender>();
         services.AddPerCallerRateLimit();
         services.AddApiDocumentation();
         services.AddHealthChecks()
@@ -71,6 +76,8 @@ static class ApiRegistration
         v1.MapModelsApi();
         // Someone who opens the address lands on the playground, which links the Swagger UI.
         app.MapPlayground();
+        // Prometheus' text format at /metrics, outside /v1: scrapers send no API key (keep it off public networks).
+        app.MapPrometheusScrapingEndpoint().WithTags("Health");
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/readyz", new()
         {

@@ -60,7 +60,7 @@ static class OpenAIImagesEndpoints
             return OpenAIError.BadRequest(messages[0], OpenAIImageRequest.ParamOf(field));
         }
 
-        var outcome = await services.Submitter.SubmitAsync(parameters, null, services.Keys.OwnerFor(http.HttpContext), cancellation);
+        var outcome = await services.Submitter.SubmitAsync(parameters, null, services.Keys.OwnerFor(http.HttpContext), GenerationResources.BaseUrl(http), cancellation);
         if (outcome.Result == CreateResult.QueueFull)
         {
             var retryAfter = services.Options.Value.QueueFullRetryAfterSeconds;

@@ -11,6 +11,8 @@ using TextToImage.Service.Jobs;
 using TextToImage.Service.Models;
 using TextToImage.Service.Requests;
 
+using TextToImage.Service.Telemetry;
+
 namespace TextToImage.Service.Hosting;
 
 /// <summary>Wires what the API and the worker share: options, job store, blob store, models, Hangfire.</summary>
@@ -27,11 +29,15 @@ public static class ServiceRegistration
         var dataRoot = DataRoot.From(builder.Configuration, builder.Environment);
         services.AddSingleton(dataRoot);
         services.AddSingleton(TimeProvider.System);
+        builder.AddTextToImageTelemetry(role);
         services.AddValidatedOptions<JobsOptions, JobsOptionsValidator>(JobsOptions.Section);
         services.AddValidatedOptions<ModelsOptions, ModelsOptionsValidator>(ModelsOptions.Section);
         services.AddValidatedOptions<BlobStorageOptions, BlobStorageOptionsValidator>(BlobStorageOptions.Section);
+        services.AddValidatedOptions<WebhooksOptions, WebhooksOptionsValidator>(WebhooksOptions.Section);
 
         services.AddSingleton(JobStore);
+        // Each store keeps its webhook outbox beside its jobs, so an event and its delivery are written in one transaction.
+        services.AddSingleton(provider => (Webhooks.IWebhookOutbox)provider.GetRequiredService<IJobStore>());
         services.AddHostedService<PostgresSchemaStartup>();
         services.AddSingleton(BlobStore);
         services.AddSingleton(provider => new ModelCatalog(ModelFolders(provider, builder.Environment, dataRoot),

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TextToImage.Service.Blobs;
 using TextToImage.Service.Hosting;
 using TextToImage.Service.Models;
+using TextToImage.Service.Telemetry;
 
 namespace TextToImage.Service.Jobs;
 
@@ -14,7 +15,7 @@ namespace TextToImage.Service.Jobs;
 /// left alone; outputs go to keys derived from the job id, so a re-run ends with one set.
 /// </summary>
 public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGenerationEngine engine, RunningJobs running,
-    IOptions<JobsOptions> options, TimeProvider clock, ILogger<GenerationJob> log)
+    IOptions<JobsOptions> options, TimeProvider clock, ServiceMetrics metrics, ILogger<GenerationJob> log)
 {
     JobsOptions Options => options.Value;
 
@@ -39,6 +40,8 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
             return;
         }
         log.LogInformation("Generation {Id}: claimed by {Owner} (attempt {Attempts}).", record.Id, lease.Owner, record.Attempts);
+        using var activity = ServiceMetrics.Activities.StartActivity("generation.run");
+        activity?.SetTag("t2i.job.id", record.Id).SetTag("t2i.job.kind", record.Parameters.Kind).SetTag("t2i.job.attempt", record.Attempts);
         if (record.Attempts > Options.MaxAttempts)
         {
             await Fail(record, lease.Owner, JobError.Internal, $"The job stopped its worker {record.Attempts - 1} times (crash or kill); it is not tried again.");
@@ -108,9 +111,14 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         var parameters = record.Parameters;
         var inputs = await ReadInputs(record);
         var stages = await Task.Factory.StartNew(
-            () => engine.Generate(parameters, inputs, run.Report, stage =>
+            () => engine.Generate(parameters, inputs, progress =>
+            {
+                run.Report(progress);
+                if (progress.Step > 0) metrics.SamplerStep(progress.Stage);
+            }, stage =>
             {
                 run.StageCompleted(stage);
+                metrics.StageFinished(stage.Stage, stage.Elapsed);
                 if (stage.Resolution != parameters.Resolution) StoreStage(record, run.Owner, stage).GetAwaiter().GetResult();
             }, run.Cancellation),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -118,6 +126,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         var images = FinalImages(record, final.Resolution);
         for (var i = 0; i < images.Count; i++)
             await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Files[i], record.Parameters.Encoding().ContentType, CancellationToken.None);
+        metrics.ImagesStored(images.Count, final: true);
         return images;
     }
 
@@ -151,6 +160,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
             await blobs.PutAsync(key, stage.Files[i], encoding.ContentType, CancellationToken.None);
             images.Add(new StoredImage(key.Value, stage.Resolution, stage.Resolution, record.Parameters.Seed + i));
         }
+        metrics.ImagesStored(images.Count, final: false);
         await store.AddStageImagesAsync(record.Id, owner, new StageOutput(stage.Stage, stage.StageIndex, stage.Resolution, images), CancellationToken.None);
     }
 
@@ -165,7 +175,10 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
     async Task Complete(GenerationRecord record, string owner, JobCompletion completion)
     {
         if (await store.CompleteAsync(record.Id, owner, completion, CancellationToken.None))
+        {
+            metrics.Completed(completion.Status, record.Parameters.Kind);
             log.LogInformation("Generation {Id} {Status}.", record.Id, completion.Status.Name());
+        }
         else
             log.LogWarning("Generation {Id}: could not record '{Status}': the lease had passed to another worker.", record.Id, completion.Status.Name());
     }

@@ -48,6 +48,12 @@ public sealed record GenerationParameters
             ? new ImageEncoding(format, OutputQuality ?? ImageEncoding.DefaultQuality)
             : throw new InvalidOperationException($"The job's output format '{OutputFormat}' is not one of {string.Join(", ", ImageEncoding.Names)}.");
 
+    /// <summary>The URL the job's events are posted to (Standard Webhooks), or null.</summary>
+    public string? Webhook { get; init; }
+
+    /// <summary>Which events the webhook gets: <c>start</c>, <c>output</c>, <c>completed</c>; null with a webhook: all of them.</summary>
+    public IReadOnlyList<string>? WebhookEventsFilter { get; init; }
+
     /// <summary>
     /// What the job does: <c>generation</c> (text to image), <c>edit</c> (image-to-image or
     /// inpainting of the uploaded image) or <c>upscale</c> (super-resolution of it). Records

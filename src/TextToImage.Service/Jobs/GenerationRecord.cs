@@ -16,6 +16,9 @@ public sealed record GenerationRecord
     /// </summary>
     public string? Owner { get; init; }
 
+    /// <summary>The address the job was submitted to (scheme, host, path base), for the absolute URLs of its webhook bodies.</summary>
+    public string? ApiBaseUrl { get; init; }
+
     /// <summary>The uploaded pictures of an edit or upscale, as PNGs in the blob store; null for generations.</summary>
     public JobInputs? Inputs { get; init; }
     public JobProgress? Progress { get; init; }

@@ -1,19 +1,21 @@
 using Microsoft.Extensions.Options;
 using TextToImage.Service.Blobs;
 using TextToImage.Service.Hosting;
+using TextToImage.Service.Telemetry;
 
 namespace TextToImage.Service.Jobs;
 
 /// <summary>Queues a validated job: its record first, then the dispatch that carries its id.</summary>
 public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatcher, IBlobStore blobs, JobDeletion deletion, IOptions<JobsOptions> options,
-    TimeProvider clock)
+    TimeProvider clock, ServiceMetrics metrics)
 {
     /// <param name="uploads">An edit's or upscale's pictures, validated PNGs: stored under the job's keys before its record
     /// exists, so a worker never sees a job without its inputs; deleted again when the submission is refused
     /// (full queue, a repeated or conflicting idempotency key) or fails, so no blob is left that no record names.</param>
     /// <param name="owner">The caller the job belongs to (<see cref="GenerationRecord.Owner"/>).</param>
-    public async Task<CreateOutcome> SubmitAsync(GenerationParameters parameters, IdempotencyClaim? idempotency, string? owner, CancellationToken cancellation,
-        UploadedInputs? uploads = null)
+    /// <param name="apiBaseUrl">The address the job was submitted to (<see cref="GenerationRecord.ApiBaseUrl"/>).</param>
+    public async Task<CreateOutcome> SubmitAsync(GenerationParameters parameters, IdempotencyClaim? idempotency, string? owner, string? apiBaseUrl,
+        CancellationToken cancellation, UploadedInputs? uploads = null)
     {
         var id = JobIds.Next(clock);
         var record = new GenerationRecord
@@ -23,6 +25,7 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
             CreatedAt = clock.GetUtcNow(),
             Parameters = parameters,
             Owner = owner,
+            ApiBaseUrl = apiBaseUrl,
             Inputs = uploads is null ? null : await StoreInputs(id, uploads, cancellation),
         };
         CreateOutcome outcome;
@@ -43,6 +46,7 @@ public sealed class GenerationSubmitter(IJobStore store, IJobDispatcher dispatch
         // Should the process die right here, recovery finds the record without a dispatch and queues it.
         var dispatchId = dispatcher.Enqueue(record.Id);
         await store.SetDispatchAsync(record.Id, dispatchId, CancellationToken.None);
+        metrics.Submitted(parameters.Kind);
         return outcome with { Record = record with { DispatchId = dispatchId } };
     }
 

@@ -14,7 +14,7 @@ static class JobRows
 
     /// <summary>The columns <see cref="Read"/> needs, for SELECT lists.</summary>
     public const string Columns = "id, status, created_at, started_at, completed_at, parameters, inputs, progress, images, stage_images, " +
-                                  "error, metrics, cancel_requested, attempts, dispatch_id, lease_owner, lease_until, request_hash, owner";
+                                  "error, metrics, cancel_requested, attempts, dispatch_id, lease_owner, lease_until, request_hash, owner, api_base_url";
 
     public static GenerationRecord Read(DbDataReader reader)
     {
@@ -32,6 +32,7 @@ static class JobRows
             StartedAt = Time(reader, "started_at"),
             CompletedAt = Time(reader, "completed_at"),
             Owner = String(reader, "owner"),
+            ApiBaseUrl = String(reader, "api_base_url"),
             Parameters = Deserialize<GenerationParameters>(String(reader, "parameters"))
                          ?? throw new InvalidDataException($"Generation {id} has no parameters."),
             Inputs = Deserialize<JobInputs>(String(reader, "inputs")),

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using TextToImage.Service.Webhooks;
 using static TextToImage.Service.Jobs.JobRows;
 
 namespace TextToImage.Service.Jobs;
@@ -11,7 +12,7 @@ readonly record struct JsonText(string? Json);
 /// token: the commands both job stores are made of, and the statements that read the same in both
 /// dialects. SQL names parameters <c>@name</c>; the store turns each value into its database's parameter.
 /// </summary>
-sealed class JobSession(DbConnection connection, DbTransaction? transaction, string table,
+sealed class JobSession(DbConnection connection, DbTransaction? transaction, string table, string deliveries,
     Func<string, object?, DbParameter> parameter, CancellationToken cancellation)
 {
     DbCommand Command(string sql, (string Name, object? Value)[] parameters)
@@ -55,12 +56,12 @@ sealed class JobSession(DbConnection connection, DbTransaction? transaction, str
     }
 
     public Task Insert(GenerationRecord record, IdempotencyClaim? idempotency) => Execute($"""
-        INSERT INTO {table} (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash)
-        VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash)
+        INSERT INTO {table} (id, status, created_at, parameters, inputs, owner, idempotency_key, request_hash, api_base_url)
+        VALUES (@id, @status, @created, @parameters, @inputs, @owner, @key, @hash, @base)
         """,
         ("id", record.Id), ("status", record.Status.Name()), ("created", Millis(record.CreatedAt)),
         ("parameters", new JsonText(Serialize(record.Parameters))), ("inputs", new JsonText(SerializeOrNull(record.Inputs))), ("owner", record.Owner),
-        ("key", idempotency?.Key), ("hash", idempotency?.RequestHash));
+        ("key", idempotency?.Key), ("hash", idempotency?.RequestHash), ("base", record.ApiBaseUrl));
 
     public Task<int> CountQueued() => Scalar($"SELECT COUNT(*) FROM {table} WHERE status = 'queued'");
 
@@ -95,6 +96,22 @@ sealed class JobSession(DbConnection connection, DbTransaction? transaction, str
             ("metrics", new JsonText(SerializeOrNull(completion.Metrics)))) == 1;
     }
 
+    /// <summary>After a claim: owes the job's first start to its webhook (a later claim's is the same delivery, so nothing more).</summary>
+    public async Task<GenerationRecord?> Started(GenerationRecord? claimed, DateTimeOffset now)
+    {
+        if (claimed is not null) await OweWebhook(claimed, WebhookEvents.Start, WebhookEvents.Start, now);
+        return claimed;
+    }
+
+    /// <summary>Ends <paramref name="record"/> (read, locked, by the store) if the owner still holds it, owing its final images and its end to its webhook.</summary>
+    public async Task<bool> Completed(GenerationRecord? record, string owner, JobCompletion completion)
+    {
+        if (record is null || !await Complete(record.Id, owner, completion)) return false;
+        if (completion.Status == GenerationStatus.Succeeded) await OweWebhook(record, WebhookEvents.Output, "output-final", completion.CompletedAt);
+        await OweWebhook(record, WebhookEvents.Completed, WebhookEvents.Completed, completion.CompletedAt);
+        return true;
+    }
+
     public async Task<bool> Release(string id, string owner) => await Execute($"""
         UPDATE {table} SET status = 'queued', lease_owner = NULL, lease_until = NULL, progress = NULL
         WHERE id = @id AND status = 'running' AND lease_owner = @owner
@@ -108,5 +125,51 @@ sealed class JobSession(DbConnection connection, DbTransaction? transaction, str
     /// <summary>A query that touches the table: the connection works and the schema is there.</summary>
     public Task<int> Ping() => Scalar($"SELECT COUNT(*) FROM {table} WHERE id = ''");
 
-    public async Task<bool> Delete(string id) => await Execute($"DELETE FROM {table} WHERE id = @id", ("id", id)) == 1;
+    /// <summary>Removes the job and the webhook deliveries it owed or made.</summary>
+    public async Task<bool> Delete(string id)
+    {
+        await Execute($"DELETE FROM {deliveries} WHERE job_id = @id", ("id", id));
+        return await Execute($"DELETE FROM {table} WHERE id = @id", ("id", id)) == 1;
+    }
+
+    /// <summary>
+    /// Owes <paramref name="record"/>'s webhook the event, if the job asked for one and for this event; the id
+    /// (job id, then <paramref name="occurrence"/>) makes a repeat of the same change (a retried job) owe nothing more.
+    /// </summary>
+    public async Task OweWebhook(GenerationRecord record, string @event, string occurrence, DateTimeOffset now)
+    {
+        if (record.Parameters.Webhook is not { } url || !(record.Parameters.WebhookEventsFilter ?? WebhookEvents.All).Contains(@event)) return;
+        await Execute($"""
+            INSERT INTO {deliveries} (id, job_id, event, url, created_at, next_attempt_at) VALUES (@id, @job, @event, @url, @now, @now)
+            ON CONFLICT (id) DO NOTHING
+            """, ("id", $"{record.Id}.{occurrence}"), ("job", record.Id), ("event", @event), ("url", url), ("now", Millis(now)));
+    }
+
+    /// <summary>The deliveries an UPDATE ... RETURNING <see cref="DeliveryColumns"/> (or a SELECT of them) yields.</summary>
+    public async Task<IReadOnlyList<WebhookDelivery>> Deliveries(string sql, params (string, object?)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        var found = new List<WebhookDelivery>();
+        while (await reader.ReadAsync(cancellation))
+            found.Add(new WebhookDelivery(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), Convert.ToInt32(reader.GetValue(4)),
+                DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(5)))));
+        return found;
+    }
+
+    public const string DeliveryColumns = "id, job_id, event, url, attempts, created_at";
+
+    /// <summary>Deliveries that are due and not held by a live claim, oldest due first (SQL after WHERE).</summary>
+    public const string DueDeliveries = "delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= @now AND (claimed_until IS NULL OR claimed_until < @now)";
+
+    public Task<int> MarkDelivered(string id, DateTimeOffset now) =>
+        Execute($"UPDATE {deliveries} SET delivered_at = @now, claimed_until = NULL, last_error = NULL WHERE id = @id", ("id", id), ("now", Millis(now)));
+
+    public Task<int> Reschedule(string id, DateTimeOffset next, string error) =>
+        Execute($"UPDATE {deliveries} SET next_attempt_at = @next, claimed_until = NULL, last_error = @error WHERE id = @id",
+            ("id", id), ("next", Millis(next)), ("error", error));
+
+    public Task<int> Abandon(string id, DateTimeOffset now, string error) =>
+        Execute($"UPDATE {deliveries} SET abandoned_at = @now, claimed_until = NULL, last_error = @error WHERE id = @id",
+            ("id", id), ("now", Millis(now)), ("error", error));
 }

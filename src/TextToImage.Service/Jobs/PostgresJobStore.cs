@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using TextToImage.Service.Webhooks;
 using static TextToImage.Service.Jobs.JobRows;
 
 namespace TextToImage.Service.Jobs;
@@ -12,9 +13,10 @@ namespace TextToImage.Service.Jobs;
 /// The schema is migrated on first use, and again after a failure, so a database that is down
 /// when the process starts is picked up once it is back.
 /// </summary>
-public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
+public sealed class PostgresJobStore : IJobStore, IWebhookOutbox, IAsyncDisposable
 {
     const string Table = PostgresSchema.Name + ".generations";
+    const string Deliveries = PostgresSchema.Name + ".webhook_deliveries";
 
     /// <summary>"t2i-crea" in ASCII: serialises submissions, so the queue-length check and the insert cannot interleave.</summary>
     const long CreateLock = 0x7432692D63726561;
@@ -95,7 +97,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
     public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) => Connected(db => db.SetDispatch(id, dispatchId), cancellation);
 
     public Task<GenerationRecord?> TryClaimAsync(string id, string dispatchId, JobLease lease, DateTimeOffset now, CancellationToken cancellation) =>
-        Connected(async db => (await db.All($"""
+        InTransaction(async db => await db.Started((await db.All($"""
             UPDATE {Table}
             SET status = 'running', lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
                 dispatch_id = @dispatch, started_at = COALESCE(started_at, @now), progress = NULL
@@ -104,7 +106,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
               AND (status = 'queued' OR (status = 'running' AND lease_until < @now))
             RETURNING {Columns}
             """,
-            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(),
+            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(), now),
             cancellation);
 
     public Task<LeaseState> RenewAsync(string id, JobLease lease, CancellationToken cancellation) =>
@@ -127,11 +129,12 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             if (record is null || record.Lease?.Owner != owner || record.Status != GenerationStatus.Running) return false;
             await db.Execute($"UPDATE {Table} SET stage_images = @value WHERE id = @id",
                 ("id", id), ("value", new JsonText(Serialize(JobStoreRules.WithStage(record.StageImages, stage)))));
+            await db.OweWebhook(record, WebhookEvents.Output, $"output-{stage.StageIndex}", DateTimeOffset.UtcNow);
             return true;
         }, cancellation);
 
     public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation) =>
-        Connected(db => db.Complete(id, owner, completion), cancellation);
+        InTransaction(async db => await db.Completed((await db.SingleWithHash("id = @id FOR UPDATE", ("id", id))).Record, owner, completion), cancellation);
 
     public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) => Connected(db => db.Release(id, owner), cancellation);
 
@@ -141,8 +144,11 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
             var (record, _) = await db.SingleWithHash("id = @id FOR UPDATE", ("id", id));
             var outcome = JobStoreRules.Cancel(record, now);
             if (outcome.Result is CancelResult.Canceled)
+            {
                 await db.Execute($"UPDATE {Table} SET status = 'canceled', cancel_requested = true, completed_at = @now WHERE id = @id",
                     ("id", id), ("now", Millis(now)));
+                await db.OweWebhook(record!, WebhookEvents.Completed, WebhookEvents.Completed, now);
+            }
             else if (outcome.Result is CancelResult.Requested)
                 await db.Execute($"UPDATE {Table} SET cancel_requested = true WHERE id = @id", ("id", id));
             return outcome;
@@ -173,11 +179,26 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
 
     public Task PingAsync(CancellationToken cancellation) => Connected(db => db.Ping(), cancellation);
 
+    // SKIP LOCKED: senders in several API processes take different deliveries instead of waiting on each other's rows.
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset claimUntil, int limit, CancellationToken cancellation) =>
+        InTransaction(db => db.Deliveries($"""
+            UPDATE {Deliveries} SET claimed_until = @until, attempts = attempts + 1
+            WHERE id IN (SELECT id FROM {Deliveries} WHERE {JobSession.DueDeliveries} ORDER BY next_attempt_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+            RETURNING {JobSession.DeliveryColumns}
+            """, ("now", Millis(now)), ("until", Millis(claimUntil)), ("limit", limit)), cancellation);
+
+    public Task MarkDeliveredAsync(string id, DateTimeOffset now, CancellationToken cancellation) => Connected(db => db.MarkDelivered(id, now), cancellation);
+
+    public Task RescheduleAsync(string id, DateTimeOffset nextAttempt, string error, CancellationToken cancellation) =>
+        Connected(db => db.Reschedule(id, nextAttempt, error), cancellation);
+
+    public Task AbandonAsync(string id, DateTimeOffset now, string error, CancellationToken cancellation) => Connected(db => db.Abandon(id, now, error), cancellation);
+
     async Task<T> Connected<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
     {
         await EnsureSchemaAsync(cancellation);
         await using var connection = await source.OpenConnectionAsync(cancellation);
-        return await work(new JobSession(connection, null, Table, Parameter, cancellation));
+        return await work(new JobSession(connection, null, Table, Deliveries, Parameter, cancellation));
     }
 
     async Task<T> InTransaction<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
@@ -185,7 +206,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable
         await EnsureSchemaAsync(cancellation);
         await using var connection = await source.OpenConnectionAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
-        var result = await work(new JobSession(connection, transaction, Table, Parameter, cancellation));
+        var result = await work(new JobSession(connection, transaction, Table, Deliveries, Parameter, cancellation));
         await transaction.CommitAsync(cancellation);
         return result;
     }

@@ -52,6 +52,23 @@ public static class PostgresSchema
             ALTER TABLE {Name}.generations ADD COLUMN owner text;
             CREATE INDEX ix_generations_owner ON {Name}.generations (owner, id);
             """),
+        (3, "webhook deliveries", $"""
+            ALTER TABLE {Name}.generations ADD COLUMN api_base_url text;
+            CREATE TABLE {Name}.webhook_deliveries (
+                id text PRIMARY KEY,
+                job_id text NOT NULL,
+                event text NOT NULL,
+                url text NOT NULL,
+                created_at bigint NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at bigint NOT NULL,
+                claimed_until bigint,
+                delivered_at bigint,
+                abandoned_at bigint,
+                last_error text);
+            CREATE INDEX ix_webhook_deliveries_due ON {Name}.webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+            CREATE INDEX ix_webhook_deliveries_job ON {Name}.webhook_deliveries (job_id);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

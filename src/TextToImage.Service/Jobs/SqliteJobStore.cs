@@ -1,5 +1,6 @@
 using System.Data;
 using Microsoft.Data.Sqlite;
+using TextToImage.Service.Webhooks;
 using static TextToImage.Service.Jobs.JobRows;
 
 namespace TextToImage.Service.Jobs;
@@ -13,8 +14,10 @@ namespace TextToImage.Service.Jobs;
 /// Microsoft.Data.Sqlite's async methods run synchronously (SQLite has no asynchronous I/O); they
 /// are used anyway, with the callers' tokens, so a canceled request stops before its next command.
 /// </remarks>
-public sealed class SqliteJobStore : IJobStore
+public sealed class SqliteJobStore : IJobStore, IWebhookOutbox
 {
+    const string Deliveries = "webhook_deliveries";
+
     readonly string connectionString;
 
     public SqliteJobStore(string path)
@@ -47,14 +50,29 @@ public sealed class SqliteJobStore : IJobStore
                 idempotency_key TEXT UNIQUE,
                 request_hash TEXT);
             CREATE INDEX IF NOT EXISTS ix_generations_status ON generations (status, id);
+            CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                job_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                url TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                claimed_until INTEGER,
+                delivered_at INTEGER,
+                abandoned_at INTEGER,
+                last_error TEXT);
+            CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND abandoned_at IS NULL;
+            CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_job ON webhook_deliveries (job_id);
             """;
         create.ExecuteNonQuery();
         AddColumnIfMissing(connection, "inputs");
         AddColumnIfMissing(connection, "owner");
+        AddColumnIfMissing(connection, "api_base_url");
     }
 
     /// <summary>
-    /// Files written before edits and upscales (inputs) or job owners existed lack that column: add it
+    /// Files written before edits and upscales (inputs), job owners or webhooks (api_base_url) existed lack that column: add it
     /// (NULL for their rows: generations, owned by nobody). ADD COLUMN is cheap in SQLite: old rows are
     /// not rewritten.
     /// </summary>
@@ -100,7 +118,7 @@ public sealed class SqliteJobStore : IJobStore
     public Task SetDispatchAsync(string id, string dispatchId, CancellationToken cancellation) => Connected(db => db.SetDispatch(id, dispatchId), cancellation);
 
     public Task<GenerationRecord?> TryClaimAsync(string id, string dispatchId, JobLease lease, DateTimeOffset now, CancellationToken cancellation) =>
-        Connected(async db => (await db.All($"""
+        InTransaction(async db => await db.Started((await db.All($"""
             UPDATE generations
             SET status = 'running', lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
                 dispatch_id = @dispatch, started_at = COALESCE(started_at, @now), progress = NULL
@@ -109,7 +127,7 @@ public sealed class SqliteJobStore : IJobStore
               AND (status = 'queued' OR (status = 'running' AND lease_until < @now))
             RETURNING {Columns}
             """,
-            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(),
+            ("id", id), ("dispatch", dispatchId), ("owner", lease.Owner), ("until", Millis(lease.Until)), ("now", Millis(now)))).SingleOrDefault(), now),
             cancellation);
 
     public Task<LeaseState> RenewAsync(string id, JobLease lease, CancellationToken cancellation) =>
@@ -132,11 +150,12 @@ public sealed class SqliteJobStore : IJobStore
             if (record is null || record.Lease?.Owner != owner || record.Status != GenerationStatus.Running) return false;
             await db.Execute("UPDATE generations SET stage_images = @value WHERE id = @id",
                 ("id", id), ("value", new JsonText(Serialize(JobStoreRules.WithStage(record.StageImages, stage)))));
+            await db.OweWebhook(record, WebhookEvents.Output, $"output-{stage.StageIndex}", DateTimeOffset.UtcNow);
             return true;
         }, cancellation);
 
     public Task<bool> CompleteAsync(string id, string owner, JobCompletion completion, CancellationToken cancellation) =>
-        Connected(db => db.Complete(id, owner, completion), cancellation);
+        InTransaction(async db => await db.Completed((await db.SingleWithHash("id = @id", ("id", id))).Record, owner, completion), cancellation);
 
     public Task<bool> ReleaseAsync(string id, string owner, CancellationToken cancellation) => Connected(db => db.Release(id, owner), cancellation);
 
@@ -146,8 +165,11 @@ public sealed class SqliteJobStore : IJobStore
             var (record, _) = await db.SingleWithHash("id = @id", ("id", id));
             var outcome = JobStoreRules.Cancel(record, now);
             if (outcome.Result is CancelResult.Canceled)
+            {
                 await db.Execute("UPDATE generations SET status = 'canceled', cancel_requested = 1, completed_at = @now WHERE id = @id",
                     ("id", id), ("now", Millis(now)));
+                await db.OweWebhook(record!, WebhookEvents.Completed, WebhookEvents.Completed, now);
+            }
             else if (outcome.Result is CancelResult.Requested)
                 await db.Execute("UPDATE generations SET cancel_requested = 1 WHERE id = @id", ("id", id));
             return outcome;
@@ -177,11 +199,25 @@ public sealed class SqliteJobStore : IJobStore
 
     public Task PingAsync(CancellationToken cancellation) => Connected(db => db.Ping(), cancellation);
 
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset claimUntil, int limit, CancellationToken cancellation) =>
+        InTransaction(db => db.Deliveries($"""
+            UPDATE {Deliveries} SET claimed_until = @until, attempts = attempts + 1
+            WHERE id IN (SELECT id FROM {Deliveries} WHERE {JobSession.DueDeliveries} ORDER BY next_attempt_at LIMIT @limit)
+            RETURNING {JobSession.DeliveryColumns}
+            """, ("now", Millis(now)), ("until", Millis(claimUntil)), ("limit", limit)), cancellation);
+
+    public Task MarkDeliveredAsync(string id, DateTimeOffset now, CancellationToken cancellation) => Connected(db => db.MarkDelivered(id, now), cancellation);
+
+    public Task RescheduleAsync(string id, DateTimeOffset nextAttempt, string error, CancellationToken cancellation) =>
+        Connected(db => db.Reschedule(id, nextAttempt, error), cancellation);
+
+    public Task AbandonAsync(string id, DateTimeOffset now, string error, CancellationToken cancellation) => Connected(db => db.Abandon(id, now, error), cancellation);
+
     async Task<T> Connected<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
     {
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellation);
-        return await work(new JobSession(connection, null, "generations", Parameter, cancellation));
+        return await work(new JobSession(connection, null, "generations", Deliveries, Parameter, cancellation));
     }
 
     async Task<T> InTransaction<T>(Func<JobSession, Task<T>> work, CancellationToken cancellation)
@@ -190,7 +226,7 @@ public sealed class SqliteJobStore : IJobStore
         await connection.OpenAsync(cancellation);
         // IMMEDIATE (deferred: false): the write lock is taken at BEGIN, so a read-then-write cannot be overtaken.
         await using var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-        var result = await work(new JobSession(connection, transaction, "generations", Parameter, cancellation));
+        var result = await work(new JobSession(connection, transaction, "generations", Deliveries, Parameter, cancellation));
         await transaction.CommitAsync(cancellation);
         return result;
     }

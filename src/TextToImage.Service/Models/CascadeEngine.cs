@@ -5,6 +5,7 @@ using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Service.Hosting;
 using TextToImage.Service.Jobs;
+using TextToImage.Service.Telemetry;
 
 namespace TextToImage.Service.Models;
 
@@ -13,7 +14,7 @@ namespace TextToImage.Service.Models;
 /// use or warm-up, and keeps it. Generations run one at a time per process: a device runs one
 /// cascade at a time best, and the text encoder's cache is not thread-safe.
 /// </summary>
-public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
+public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, ServiceMetrics metrics, ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
 {
     // Written under the gate; read without it, so health and model listings never wait for a load or a job.
     readonly ConcurrentDictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
@@ -119,7 +120,9 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         {
             target ??= ComputeTarget.Resolve(options.Value.Device.ToString(), options.Value.DType.ToString());
             log.LogInformation("Loading model '{Name}' from {Folder} on {Target}.", name, info.Folder, target);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             model = ModelFolder.Load(info.Folder, target);
+            metrics.ModelLoaded(name, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException)
         {

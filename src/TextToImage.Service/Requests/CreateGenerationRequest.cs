@@ -53,4 +53,14 @@ public sealed record CreateGenerationRequest
 
     /// <summary>WebP and JPEG quality, 1 to 100 (default 90); not for PNG.</summary>
     public int? OutputQuality { get; init; }
+
+    /// <summary>
+    /// An http(s) URL to POST the job to as it runs (Standard Webhooks: signed with the service's secret, retried with backoff,
+    /// at least once). Private and loopback addresses are refused unless the service allows them.
+    /// </summary>
+    /// <example>https://example.com/hooks/t2i</example>
+    public string? Webhook { get; init; }
+
+    /// <summary>Which events the webhook gets: <c>start</c>, <c>output</c> (each stage's images), <c>completed</c>. Default: all.</summary>
+    public IReadOnlyList<string>? WebhookEventsFilter { get; init; }
 }

@@ -25,6 +25,8 @@ public sealed record CreateEditRequest
 
     public string? OutputFormat { get; init; }
     public int? OutputQuality { get; init; }
+    public string? Webhook { get; init; }
+    public IReadOnlyList<string>? WebhookEventsFilter { get; init; }
 }
 
 /// <summary>The form fields of an upscale; the picture travels beside them.</summary>
@@ -41,4 +43,6 @@ public sealed record CreateUpscaleRequest
     public string? Model { get; init; }
     public string? OutputFormat { get; init; }
     public int? OutputQuality { get; init; }
+    public string? Webhook { get; init; }
+    public IReadOnlyList<string>? WebhookEventsFilter { get; init; }
 }

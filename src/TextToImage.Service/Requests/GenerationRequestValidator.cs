@@ -2,7 +2,10 @@ using System.Globalization;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Diffusion.Samplers;
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Hosting;
 using TextToImage.Service.Jobs;
+using TextToImage.Service.Webhooks;
 using TextToImage.Service.Models;
 
 namespace TextToImage.Service.Requests;
@@ -11,7 +14,7 @@ namespace TextToImage.Service.Requests;
 /// Checks a request against the limits and the chosen model, field by field, and resolves every
 /// default, so a queued job can only fail for reasons a request cannot foresee.
 /// </summary>
-public sealed class GenerationRequestValidator(ModelCatalog catalog)
+public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptions<WebhooksOptions> webhooks)
 {
     public const int MaxPromptLength = 1000;
     public const int MaxImages = 4;
@@ -50,6 +53,18 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
                 Error("outputQuality", "outputQuality applies to webp and jpeg; PNG is lossless (set outputFormat).");
         }
 
+        if (request.Webhook is { } webhook)
+        {
+            if (webhooks.Value.Secret is null) Error("webhook", "This service sends no webhooks: it has no signing secret (Webhooks:Secret).");
+            else if (WebhookAddressPolicy.ShapeProblem(webhook) is { } shape) Error("webhook", shape);
+        }
+        if (request.WebhookEventsFilter is { } events)
+        {
+            if (request.Webhook is null) Error("webhookEventsFilter", "webhookEventsFilter needs a webhook.");
+            if (events.Count == 0 || events.Any(e => !WebhookEvents.All.Contains(e)))
+                Error("webhookEventsFilter", $"webhookEventsFilter lists one or more of: {string.Join(", ", WebhookEvents.All)}.");
+        }
+
         var modelName = request.Model ?? catalog.DefaultName;
         var model = catalog.Find(modelName);
         if (model is null)
@@ -83,6 +98,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Reproducible = request.Reproducible ?? false,
             OutputFormat = ImageEncoding.NameOf(format),
             OutputQuality = format == OutputFormat.Png ? null : request.OutputQuality ?? ImageEncoding.DefaultQuality,
+            Webhook = request.Webhook,
+            WebhookEventsFilter = request.Webhook is null ? null : request.WebhookEventsFilter?.Distinct().ToList() ?? [.. WebhookEvents.All],
         };
     }
 
@@ -104,6 +121,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Model = request.Model,
             OutputFormat = request.OutputFormat,
             OutputQuality = request.OutputQuality,
+            Webhook = request.Webhook,
+            WebhookEventsFilter = request.WebhookEventsFilter,
         }, out errors);
         if (request.Strength is { } strength && (double.IsNaN(strength) || strength < 0 || strength > 1))
             errors["strength"] = ["strength must be between 0 and 1."];
@@ -132,6 +151,8 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog)
             Model = request.Model,
             OutputFormat = request.OutputFormat,
             OutputQuality = request.OutputQuality,
+            Webhook = request.Webhook,
+            WebhookEventsFilter = request.WebhookEventsFilter,
         }, out errors);
         var model = catalog.Find(request.Model ?? catalog.DefaultName);
         if (model is not null)

@@ -31,7 +31,8 @@ public sealed class GenerationJobTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
-    GenerationJob Job() => new(store, blobs, engine, running, Options.Create(options), TimeProvider.System, NullLogger<GenerationJob>.Instance);
+    GenerationJob Job() => new(store, blobs, engine, running, Options.Create(options), TimeProvider.System,
+        new TextToImage.Service.Telemetry.ServiceMetrics(new TestMeterFactory()), NullLogger<GenerationJob>.Instance);
 
     async Task<GenerationRecord> Queue(int numImages = 2, int resolution = 32)
     {

@@ -1,5 +1,6 @@
 using TextToImage.Service.Jobs;
 using TextToImage.Service.Tests.Support;
+using TextToImage.Service.Webhooks;
 
 namespace TextToImage.Service.Tests.Jobs;
 
@@ -334,6 +335,81 @@ public abstract class JobStoreContract : IAsyncLifetime
         await SetStatusByHandAsync(record.Id, "paused");
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => store.GetAsync(record.Id, None));
         Assert.Contains("'paused'", error.Message);
+    }
+
+    static GenerationRecord WithWebhook(IReadOnlyList<string>? events = null) =>
+        Records.Queued(parameters: Records.Parameters() with { Webhook = "https://example.com/hook", WebhookEventsFilter = events ?? WebhookEvents.All }) with
+        {
+            ApiBaseUrl = "http://t2i.example:8080",
+        };
+
+    async Task<IReadOnlyList<string>> ClaimDue(DateTimeOffset? now = null)
+    {
+        var at = now ?? DateTimeOffset.UtcNow;
+        return (await ((IWebhookOutbox)store).ClaimDueAsync(at, at + TimeSpan.FromMinutes(1), 100, None)).Select(d => d.Id).Order().ToList();
+    }
+
+    [Fact]
+    public async Task A_job_owes_its_webhook_its_start_each_stage_its_final_output_and_its_end_once_each()
+    {
+        var record = await Insert(WithWebhook());
+        Assert.Equal("http://t2i.example:8080", (await store.GetAsync(record.Id, None))!.ApiBaseUrl);
+        Assert.Empty(await ClaimDue());
+
+        var lease = Records.Lease();
+        await store.TryClaimAsync(record.Id, "d1", lease, DateTimeOffset.UtcNow, None);
+        await store.AddStageImagesAsync(record.Id, lease.Owner, new StageOutput("base", 0, 16, []), None);
+        Assert.Equal([$"{record.Id}.output-0", $"{record.Id}.start"], await ClaimDue());
+        Assert.Empty(await ClaimDue());   // claimed: no other sender takes them
+
+        // A crash and a retry: the second claim and the same stage again owe nothing new.
+        await store.ReleaseAsync(record.Id, lease.Owner, None);
+        var retry = Records.Lease();
+        await store.TryClaimAsync(record.Id, "d1", retry, DateTimeOffset.UtcNow, None);
+        await store.AddStageImagesAsync(record.Id, retry.Owner, new StageOutput("base", 0, 16, []), None);
+        Assert.True(await store.CompleteAsync(record.Id, retry.Owner, new JobCompletion(GenerationStatus.Succeeded, DateTimeOffset.UtcNow, [], null, null), None));
+        Assert.Equal([$"{record.Id}.completed", $"{record.Id}.output-final"], await ClaimDue());
+
+        // Claims run out: an unfinished delivery is taken again, with its attempts counted.
+        var later = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        var again = await ((IWebhookOutbox)store).ClaimDueAsync(later, later + TimeSpan.FromMinutes(1), 100, None);
+        Assert.Equal(4, again.Count);
+        Assert.All(again, d => Assert.Equal((2, "https://example.com/hook", record.Id), (d.Attempts, d.Url, d.JobId)));
+        Assert.Equal(WebhookEvents.Completed, again.Single(d => d.Id.EndsWith(".completed")).Event);
+    }
+
+    [Fact]
+    public async Task Delivered_and_abandoned_deliveries_are_done_and_a_rescheduled_one_waits()
+    {
+        var record = await Insert(WithWebhook([WebhookEvents.Start, WebhookEvents.Completed]));
+        var lease = Records.Lease();
+        await store.TryClaimAsync(record.Id, "d1", lease, DateTimeOffset.UtcNow, None);
+        await store.AddStageImagesAsync(record.Id, lease.Owner, new StageOutput("base", 0, 16, []), None);   // not asked for
+        await store.CompleteAsync(record.Id, lease.Owner, new JobCompletion(GenerationStatus.Failed, DateTimeOffset.UtcNow, [], new JobError("x", "y"), null), None);
+        var outbox = (IWebhookOutbox)store;
+        Assert.Equal([$"{record.Id}.completed", $"{record.Id}.start"], await ClaimDue());
+
+        var now = DateTimeOffset.UtcNow;
+        await outbox.MarkDeliveredAsync($"{record.Id}.start", now, None);
+        await outbox.RescheduleAsync($"{record.Id}.completed", now + TimeSpan.FromMinutes(10), "HTTP 503", None);
+        Assert.Empty(await ClaimDue(now + TimeSpan.FromMinutes(5)));
+        Assert.Equal([$"{record.Id}.completed"], await ClaimDue(now + TimeSpan.FromMinutes(11)));
+        await outbox.AbandonAsync($"{record.Id}.completed", now, "HTTP 503", None);
+        Assert.Empty(await ClaimDue(now + TimeSpan.FromDays(1)));
+    }
+
+    [Fact]
+    public async Task A_queued_job_canceled_owes_its_end_and_a_deleted_job_owes_nothing()
+    {
+        var canceled = await Insert(WithWebhook());
+        await store.RequestCancelAsync(canceled.Id, DateTimeOffset.UtcNow, None);
+        var plain = await Insert();   // no webhook: nothing is owed for it
+        await store.RequestCancelAsync(plain.Id, DateTimeOffset.UtcNow, None);
+        var later = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(5);
+        Assert.Equal([$"{canceled.Id}.completed"], await ClaimDue());
+
+        Assert.Equal(DeleteResult.Deleted, (await store.DeleteAsync(canceled.Id, None)).Result);
+        Assert.Empty(await ClaimDue(later));
     }
 
     /// <summary>Writes a raw status into a row, as a newer version or an operator might.</summary>

@@ -1,3 +1,4 @@
+using TextToImage.Service.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TextToImage.Diffusion.Pipelines;
@@ -14,7 +15,9 @@ public sealed class CascadeEngineErrorsTests(TinyModelFixture model) : IClassFix
     public void A_request_the_model_cannot_run_is_rejected_as_the_callers_error()
     {
         var catalog = new ModelCatalog([model.Folder["models"]], null, NullLogger<ModelCatalog>.Instance);
-        using var engine = new CascadeEngine(catalog, Options.Create(new ModelsOptions { Device = ModelDevice.Cpu }), NullLogger<CascadeEngine>.Instance);
+        using var engine = new CascadeEngine(catalog, Options.Create(new ModelsOptions { Device = ModelDevice.Cpu }),
+            new ServiceMetrics(new TestMeterFactory()),
+            NullLogger<CascadeEngine>.Instance);
         var parameters = new GenerationParameters
         {
             Prompt = "a red apple", NumImages = 1, Seed = 1, GuidanceScale = 1, Steps = 2, Sampler = "ddim",

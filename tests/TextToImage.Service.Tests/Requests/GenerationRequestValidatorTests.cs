@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Service.Models;
@@ -19,7 +21,7 @@ public sealed class TinyModelFixture : IDisposable
 public sealed class GenerationRequestValidatorTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
 {
     GenerationRequestValidator Validator(string? defaultModel = null) =>
-        new(new ModelCatalog([model.Folder["models"]], defaultModel, NullLogger<ModelCatalog>.Instance));
+        new(new ModelCatalog([model.Folder["models"]], defaultModel, NullLogger<ModelCatalog>.Instance), Options.Create(new WebhooksOptions()));
 
     [Fact]
     public void Defaults_come_from_the_model_and_a_seed_is_drawn()
@@ -91,7 +93,7 @@ public sealed class GenerationRequestValidatorTests(TinyModelFixture model) : IC
     public void A_service_without_models_says_so()
     {
         using var empty = new TempFolder();
-        var validator = new GenerationRequestValidator(new ModelCatalog([empty.Path], null, NullLogger<ModelCatalog>.Instance));
+        var validator = new GenerationRequestValidator(new ModelCatalog([empty.Path], null, NullLogger<ModelCatalog>.Instance), Options.Create(new WebhooksOptions()));
         validator.Validate(new CreateGenerationRequest { Prompt = "a" }, out var errors);
         Assert.Contains("No model is configured", Assert.Single(errors["model"]));
     }

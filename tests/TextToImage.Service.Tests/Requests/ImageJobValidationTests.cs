@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using TextToImage.Service.Hosting;
 using TextToImage.Diffusion.Pipelines;
 using TextToImage.Diffusion.Samplers;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,7 +11,7 @@ namespace TextToImage.Service.Tests.Requests;
 
 public sealed class ImageJobValidationTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
 {
-    GenerationRequestValidator Validator() => new(new ModelCatalog([model.Folder["models"]], null, NullLogger<ModelCatalog>.Instance));
+    GenerationRequestValidator Validator() => new(new ModelCatalog([model.Folder["models"]], null, NullLogger<ModelCatalog>.Instance), Options.Create(new WebhooksOptions()));
 
     [Fact]
     public void An_edit_defaults_its_strength_by_whether_a_mask_came()
