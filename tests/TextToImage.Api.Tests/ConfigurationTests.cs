@@ -243,7 +243,7 @@ public sealed class ConfigurationTests
         using var api = host.Client();
         var document = (await api.Get("/swagger/v1/swagger.json")).Body!;
         var paths = document["paths"]!.AsObject();
-        Assert.Equal(["/v1/edits", "/v1/generations", "/v1/generations/{id}", "/v1/generations/{id}/cancel", "/v1/generations/{id}/events", "/v1/images/{key}", "/v1/images/generations", "/v1/models", "/v1/upscales"],
+        Assert.Equal(["/v1/edits", "/v1/generations", "/v1/generations/{id}", "/v1/generations/{id}/cancel", "/v1/generations/{id}/events", "/v1/images/{key}", "/v1/images/edits", "/v1/images/generations", "/v1/models", "/v1/upscales"],
             paths.Select(p => p.Key).Where(p => p.StartsWith("/v1")).Order());
 
         var create = paths["/v1/generations"]!["post"]!;

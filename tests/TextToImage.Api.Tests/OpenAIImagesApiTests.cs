@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Images;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Api.Tests.Support;
 using TextToImage.Diffusion.IO;
 
@@ -104,6 +105,77 @@ public sealed class OpenAIImagesApiTests(ApiHost host) : IClassFixture<ApiHost>
         Assert.Equal(param, error["param"]!.GetValue<string>());
         Assert.Contains(message, error["message"]!.GetValue<string>());
         Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
+    }
+
+    /// <summary>A 32 px opaque picture (or transparent where <paramref name="transparent"/> says), as PNG.</summary>
+    static MemoryStream Rgba(Func<int, int, bool>? transparent = null)
+    {
+        using var image = new Image<Rgba32>(32, 32);
+        for (var y = 0; y < 32; y++)
+        for (var x = 0; x < 32; x++)
+            image[x, y] = transparent?.Invoke(x, y) == true ? new Rgba32(0, 0, 0, 0) : new Rgba32(200, 30, 30, 255);
+        var png = new MemoryStream();
+        image.SaveAsPng(png);
+        png.Position = 0;
+        return png;
+    }
+
+    [Fact]
+    public async Task The_sdk_edits_where_its_mask_is_transparent_and_the_job_is_an_inpainting_with_our_mask()
+    {
+        using var picture = Rgba();
+        using var mask = Rgba(transparent: (x, _) => x < 16);
+        GeneratedImage edited = await Sdk().GenerateImageEditAsync(picture, "apple.png", "a green apple", mask, "mask.png",
+            new ImageEditOptions { Size = new GeneratedImageSize(32, 32), ResponseFormat = GeneratedImageFormat.Bytes });
+
+        var png = edited.ImageBytes.ToArray();
+        using (var decoded = Image.Load(png)) Assert.Equal(32, decoded.Width);
+        var metadata = ImageOutput.ReadMetadata(new MemoryStream(png))!;
+        Assert.Equal(("edit", "inpainting", "a green apple"), (metadata.Extra!["kind"], metadata.Extra["mask"], metadata.Prompt));
+
+        var (_, page) = await api.Get("/v1/generations?limit=100");
+        var job = page!["items"]!.AsArray().First(j => j!["request"]!["prompt"]!.GetValue<string>() == "a green apple")!;
+        using var ours = Image.Load<L8>(await api.Http.GetByteArrayAsync(job["inputs"]!["mask"]!.GetValue<string>()));
+        Assert.Equal((255, 0), (ours[3, 10].PackedValue, ours[28, 10].PackedValue));   // transparent: repaint (white); opaque: keep
+    }
+
+    [Fact]
+    public async Task Without_a_mask_a_pictures_transparency_is_the_mask_and_an_opaque_picture_is_edited_whole()
+    {
+        using (var cutOut = Rgba(transparent: (_, y) => y >= 24))
+            await Sdk().GenerateImageEditAsync(cutOut, "cut.png", "cut out", new ImageEditOptions { ResponseFormat = GeneratedImageFormat.Bytes });
+        using (var opaque = Rgba())
+            await Sdk().GenerateImageEditAsync(opaque, "whole.png", "whole", new ImageEditOptions { ResponseFormat = GeneratedImageFormat.Bytes });
+
+        var (_, page) = await api.Get("/v1/generations?limit=100");
+        JsonNode Job(string prompt) => page!["items"]!.AsArray().First(j => j!["request"]!["prompt"]!.GetValue<string>() == prompt)!;
+        using var derived = Image.Load<L8>(await api.Http.GetByteArrayAsync(Job("cut out")["inputs"]!["mask"]!.GetValue<string>()));
+        Assert.Equal((0, 255), (derived[5, 5].PackedValue, derived[5, 30].PackedValue));
+        Assert.Null(Job("whole")["inputs"]!["mask"]);
+        Assert.Equal(0.8, Job("whole")["request"]!["strength"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task Edit_refusals_are_openai_errors_naming_the_parameter()
+    {
+        using var picture = Rgba();
+        var many = await Assert.ThrowsAsync<ClientResultException>(() => Sdk().GenerateImageEditsAsync(picture, "p.png", "x", 2, new ImageEditOptions()));
+        Assert.Equal(400, many.Status);
+        Assert.Equal("n", JsonNode.Parse(many.GetRawResponse()!.Content.ToString())!["error"]!["param"]!.GetValue<string>());
+
+        using var form = new MultipartFormDataContent { { new StringContent("x"), "prompt" } };
+        using var noImage = await api.Http.PostAsync("/v1/images/edits", form);
+        Assert.Equal(HttpStatusCode.BadRequest, noImage.StatusCode);
+        Assert.Equal("image", JsonNode.Parse(await noImage.Content.ReadAsStringAsync())!["error"]!["param"]!.GetValue<string>());
+
+        using var wrongSize = new MultipartFormDataContent
+        {
+            { new StringContent("x"), "prompt" }, { new StreamContent(Rgba()), "image", "p.png" }, { new ByteArrayContent(Uploads.Png(8, 8)), "mask", "m.png" },
+        };
+        using var refused = await api.Http.PostAsync("/v1/images/edits", wrongSize);
+        var error = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal((HttpStatusCode.BadRequest, "mask"), (refused.StatusCode, error["param"]!.GetValue<string>()));
+        Assert.Contains("The mask is 8x8 pixels but the image is 32x32", error["message"]!.GetValue<string>());
     }
 
     [Fact]

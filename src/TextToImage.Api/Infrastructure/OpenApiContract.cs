@@ -57,7 +57,7 @@ sealed class OpenApiContract(ApiKeys keys) : IOperationFilter, ISchemaFilter, ID
             case "GetImage":
                 DescribeImage(operation);
                 break;
-            case "OpenAICreateImage":
+            case "OpenAICreateImage" or "OpenAICreateImageEdit":
                 DescribeOpenAIErrors(operation, context);
                 break;
             case "GenerationEvents":

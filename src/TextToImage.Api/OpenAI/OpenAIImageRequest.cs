@@ -144,3 +144,28 @@ sealed record OpenAIImageRequest(CreateGenerationRequest Generation, bool Base64
     static (OpenAIImageRequest?, OpenAIError?) Fail(string message, string? param, string? code = null) =>
         (null, new OpenAIError(message, OpenAIError.InvalidRequest, param, code));
 }
+
+/// <summary>The form of OpenAI's <c>POST /v1/images/edits</c> (for the document; the handler reads the form itself, to answer in OpenAI's shape).</summary>
+public sealed class OpenAIImageEditForm
+{
+    /// <summary>The picture: PNG, JPEG or WebP (also accepted as <c>image[]</c>, one file).</summary>
+    [JsonPropertyName("image")] public IFormFile? Image { get; set; }
+
+    /// <summary>OpenAI's mask: as large as the image, transparent (alpha below half) where to edit.</summary>
+    [JsonPropertyName("mask")] public IFormFile? Mask { get; set; }
+
+    /// <summary>What the edited picture should show (required).</summary>
+    [JsonPropertyName("prompt")] public string? Prompt { get; set; }
+
+    /// <summary>Must be 1.</summary>
+    [JsonPropertyName("n")] public int? N { get; set; }
+
+    /// <summary>As for generations: <c>WxH</c> or <c>auto</c>.</summary>
+    [JsonPropertyName("size")] public string? Size { get; set; }
+
+    [JsonPropertyName("model")] public string? Model { get; set; }
+    [JsonPropertyName("response_format")] public string? ResponseFormat { get; set; }
+    [JsonPropertyName("output_format")] public string? OutputFormat { get; set; }
+    [JsonPropertyName("output_compression")] public int? OutputCompression { get; set; }
+    [JsonPropertyName("user")] public string? User { get; set; }
+}

@@ -6,11 +6,12 @@ using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Blobs;
 using TextToImage.Service.Jobs;
 using TextToImage.Service.Models;
+using TextToImage.Service.Requests;
 
 namespace TextToImage.Api.OpenAI;
 
 /// <summary>
-/// <c>POST /v1/images/generations</c> as OpenAI's Images API has it, so the clients people already
+/// <c>POST /v1/images/generations</c> and <c>/v1/images/edits</c> as OpenAI's Images API has them, so the clients people already
 /// have (the OpenAI SDKs, pointed at this service's <c>/v1</c>) work unchanged. The job runs as any
 /// other (it is listed under /v1/generations) and the answer waits for it, up to
 /// <c>Api:OpenAIWaitSeconds</c>. The API is synchronous, so a job whose caller stopped waiting (a
@@ -27,10 +28,17 @@ static class OpenAIImagesEndpoints
             .Produces<OpenAIImagesResponse>()
             .Produces<OpenAIErrorBody>(StatusCodes.Status400BadRequest).Produces<OpenAIErrorBody>(StatusCodes.Status500InternalServerError)
             .Produces<OpenAIErrorBody>(StatusCodes.Status503ServiceUnavailable).Produces<OpenAIErrorBody>(StatusCodes.Status504GatewayTimeout);   // 401, 429: OpenApiContract
+        v1.MapPost("/images/edits", Edit).WithTags("OpenAI compatible").WithName("OpenAICreateImageEdit")
+            .WithSummary("Edit an image (OpenAI Images API)")
+            .DisableAntiforgery().WithMetadata(new AcceptsUploads()).Accepts<OpenAIImageEditForm>("multipart/form-data")
+            .Produces<OpenAIImagesResponse>()
+            .Produces<OpenAIErrorBody>(StatusCodes.Status400BadRequest).Produces<OpenAIErrorBody>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<OpenAIErrorBody>(StatusCodes.Status415UnsupportedMediaType).Produces<OpenAIErrorBody>(StatusCodes.Status500InternalServerError)
+            .Produces<OpenAIErrorBody>(StatusCodes.Status503ServiceUnavailable).Produces<OpenAIErrorBody>(StatusCodes.Status504GatewayTimeout);
         return v1;
     }
 
-    public static bool IsOpenAIPath(PathString path) => path.StartsWithSegments("/v1/images/generations");
+    public static bool IsOpenAIPath(PathString path) => path.StartsWithSegments("/v1/images/generations") || path.StartsWithSegments("/v1/images/edits");
 
     /// <summary>Generates images from a prompt and answers with them (OpenAI's request and response).</summary>
     /// <remarks>
@@ -54,13 +62,72 @@ static class OpenAIImagesEndpoints
         var (request, error) = OpenAIImageRequest.Parse(body, name => catalog.Find(name ?? catalog.DefaultName)?.Resolutions);
         if (error is not null) return error.ToResult(StatusCodes.Status400BadRequest);
         var parameters = services.Validator.Validate(request!.Generation, out var errors);
-        if (parameters is null)
-        {
-            var (field, messages) = errors.First();
-            return OpenAIError.BadRequest(messages[0], OpenAIImageRequest.ParamOf(field));
-        }
+        return parameters is null ? Refusal(errors) : await Run(parameters, null, request, services, blobs, logs, http, cancellation);
+    }
 
-        var outcome = await services.Submitter.SubmitAsync(parameters, null, services.Keys.OwnerFor(http.HttpContext), GenerationResources.BaseUrl(http), cancellation);
+    /// <summary>Edits an image (OpenAI's <c>/v1/images/edits</c>): the picture, an optional mask, a prompt, as multipart/form-data.</summary>
+    /// <remarks>
+    /// <c>image</c> (PNG, JPEG or WebP), <c>mask</c> (OpenAI's: a PNG as large as the image, transparent where to edit; without one, a
+    /// picture with transparency is edited where it is transparent, and an opaque one is edited as a whole), <c>prompt</c>, and
+    /// the fields of <c>/v1/images/generations</c> but <c>n</c>, which must be 1. Errors are OpenAI's.
+    /// </remarks>
+    static async Task<IResult> Edit(HttpRequest http, [Microsoft.AspNetCore.Http.AsParameters] GenerationServices services, ModelCatalog catalog, IBlobStore blobs,
+        ILoggerFactory logs, CancellationToken cancellation)
+    {
+        if (!http.HasFormContentType)
+            return OpenAIError.BadRequest($"Send the edit as multipart/form-data, not '{http.ContentType}'.", null, "invalid_content_type");
+        var form = await http.ReadFormAsync(cancellation);
+        if (form.Files.FirstOrDefault(f => f.Name is not ("image" or "image[]" or "mask")) is { } stray)
+            return OpenAIError.BadRequest($"Unrecognized request argument supplied: {stray.Name}", stray.Name, "unknown_parameter");
+        if ((form.Files.GetFile("image") ?? form.Files.GetFile("image[]")) is not { } image)
+            return OpenAIError.BadRequest("image is required.", "image", "missing_required_parameter");
+        var (request, error) = OpenAIImageRequest.Parse(FormFields(form), name => catalog.Find(name ?? catalog.DefaultName)?.Resolutions);
+        if (error is not null) return error.ToResult(StatusCodes.Status400BadRequest);
+        if (request!.Generation.NumImages is > 1) return OpenAIError.BadRequest("n must be 1 for edits on this service.", "n", "unsupported_value");
+
+        var options = services.Options.Value;
+        UploadedInputs uploads;
+        try
+        {
+            uploads = await OpenAIMasks.ReadAsync(image, form.Files.GetFile("mask"), new UploadLimits(options.MaxUploadBytes, options.MaxImageSide, options.MaxImagePixels), cancellation);
+        }
+        catch (UploadRejectedException e)
+        {
+            return new OpenAIError(e.Message, OpenAIError.InvalidRequest, e.Field, "invalid_image").ToResult(e.Status);
+        }
+        var generation = request.Generation;
+        var parameters = services.Validator.ValidateEdit(new CreateEditRequest
+        {
+            Prompt = generation.Prompt, Resolution = generation.Resolution, Model = generation.Model,
+            OutputFormat = generation.OutputFormat, OutputQuality = generation.OutputQuality,
+        }, uploads.MaskPng is not null, out var errors);
+        return parameters is null ? Refusal(errors) : await Run(parameters, uploads, request, services, blobs, logs, http, cancellation);
+    }
+
+    /// <summary>The form's fields as the JSON body of a generation: whole numbers as numbers, the rest as strings.</summary>
+    static JsonElement FormFields(IFormCollection form)
+    {
+        var fields = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, values) in form)
+            fields[name] = long.TryParse(values.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                && name is "n" or "output_compression"
+                ? System.Text.Json.Nodes.JsonValue.Create(number)
+                : System.Text.Json.Nodes.JsonValue.Create(values.ToString());
+        return JsonSerializer.SerializeToElement(fields);
+    }
+
+    /// <summary>Our first validation error in OpenAI's shape, naming OpenAI's parameter.</summary>
+    static IResult Refusal(IDictionary<string, string[]> errors)
+    {
+        var (field, messages) = errors.First();
+        return OpenAIError.BadRequest(messages[0], OpenAIImageRequest.ParamOf(field));
+    }
+
+    /// <summary>Queues the job, waits for it (canceling it when the wait ends first or the caller leaves) and answers with its images.</summary>
+    static async Task<IResult> Run(GenerationParameters parameters, UploadedInputs? uploads, OpenAIImageRequest request, GenerationServices services, IBlobStore blobs,
+        ILoggerFactory logs, HttpRequest http, CancellationToken cancellation)
+    {
+        var outcome = await services.Submitter.SubmitAsync(parameters, null, services.Keys.OwnerFor(http.HttpContext), GenerationResources.BaseUrl(http), cancellation, uploads);
         if (outcome.Result == CreateResult.QueueFull)
         {
             var retryAfter = services.Options.Value.QueueFullRetryAfterSeconds;

@@ -91,6 +91,9 @@ public sealed class OpenApiDocumentTests
             await contract.Check("POST", "/v1/images/generations", await http.PostAsJsonAsync("/v1/images/generations", body));
         Assert.Contains("POST /v1/images/generations 200", contract.Checked);
         Assert.Contains("POST /v1/images/generations 400", contract.Checked);
+        await contract.Check("POST", "/v1/images/edits", await http.PostAsync("/v1/images/edits",
+            new MultipartFormDataContent { { new StringContent("a red square"), "prompt" }, { new ByteArrayContent(picture), "image", "in.png" } }));   // 200
+        await contract.Check("POST", "/v1/images/edits", await http.PostAsync("/v1/images/edits", new MultipartFormDataContent { { new StringContent("x"), "prompt" } }));   // 400
 
         Assert.Equal(contract.Operations.Order(), contract.Checked.Select(c => string.Join(' ', c.Split(' ')[..2])).Distinct().Order());
         Assert.Contains("POST /v1/generations 409", contract.Checked);
