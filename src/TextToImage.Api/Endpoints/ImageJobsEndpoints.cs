@@ -119,23 +119,12 @@ static class ImageJobsEndpoints
     static async Task<UploadedInputs> ReadUploads(IFormFile image, IFormFile? mask, ApiOptions options, CancellationToken cancellation)
     {
         var limits = new UploadLimits(options.MaxUploadBytes, options.MaxImageSide, options.MaxImagePixels);
-        var (imagePng, width, height) = UploadedImages.NormalisedPng<Rgb24>(await Bytes(image, "image", limits, cancellation), "image", limits);
+        var (imagePng, width, height) = UploadedImages.NormalisedPng<Rgb24>(await FormFiles.ReadAsync(image, "image", limits, cancellation), "image", limits);
         if (mask is null) return new UploadedInputs(imagePng, null);
-        var (maskPng, maskWidth, maskHeight) = UploadedImages.NormalisedPng<L8>(await Bytes(mask, "mask", limits, cancellation), "mask", limits);
+        var (maskPng, maskWidth, maskHeight) = UploadedImages.NormalisedPng<L8>(await FormFiles.ReadAsync(mask, "mask", limits, cancellation), "mask", limits);
         if ((maskWidth, maskHeight) != (width, height))
             throw new UploadRejectedException(UploadedImages.Invalid, "mask", $"The mask is {maskWidth}x{maskHeight} pixels but the image is {width}x{height}.");
         return new UploadedInputs(imagePng, maskPng);
-    }
-
-    static async Task<byte[]> Bytes(IFormFile file, string field, UploadLimits limits, CancellationToken cancellation)
-    {
-        // The body limit already bounds this; checked again so a file is never copied past the limit.
-        if (file.Length > limits.MaxBytes)
-            throw new UploadRejectedException(UploadedImages.TooLarge, field, $"The {field} file has {file.Length} bytes; the limit is {limits.MaxBytes}.");
-        using var copy = new MemoryStream((int)file.Length);
-        await using var stream = file.OpenReadStream();
-        await stream.CopyToAsync(copy, cancellation);
-        return copy.ToArray();
     }
 
     /// <summary>Same key, same request: the fields as bound and the normalised pictures' hashes.</summary>

@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Jobs;
 using TextToImage.Service.Requests;
 
@@ -15,10 +16,10 @@ static class OpenAIMasks
 {
     public static async Task<UploadedInputs> ReadAsync(IFormFile image, IFormFile? mask, UploadLimits limits, CancellationToken cancellation)
     {
-        var imageBytes = await Bytes(image, "image", limits, cancellation);
+        var imageBytes = await FormFiles.ReadAsync(image, "image", limits, cancellation);
         var (imagePng, width, height) = UploadedImages.NormalisedPng<Rgb24>(imageBytes, "image", limits);
         if (mask is null) return new UploadedInputs(imagePng, RepaintWhereTransparent(imageBytes, "image", limits, onlyIfAny: true));
-        using var maskImage = UploadedImages.Decode<Rgba32>(await Bytes(mask, "mask", limits, cancellation), "mask", limits);
+        using var maskImage = UploadedImages.Decode<Rgba32>(await FormFiles.ReadAsync(mask, "mask", limits, cancellation), "mask", limits);
         if ((maskImage.Width, maskImage.Height) != (width, height))
             throw new UploadRejectedException(UploadedImages.Invalid, "mask", $"The mask is {maskImage.Width}x{maskImage.Height} pixels but the image is {width}x{height}.");
         return new UploadedInputs(imagePng, Convert(maskImage, onlyIfAny: false));
@@ -53,15 +54,5 @@ static class OpenAIMasks
         using var png = new MemoryStream();
         mask.Save(png, new PngEncoder());
         return png.ToArray();
-    }
-
-    static async Task<byte[]> Bytes(IFormFile file, string field, UploadLimits limits, CancellationToken cancellation)
-    {
-        if (file.Length > limits.MaxBytes)
-            throw new UploadRejectedException(UploadedImages.TooLarge, field, $"The {field} file has {file.Length} bytes; the limit is {limits.MaxBytes}.");
-        using var copy = new MemoryStream((int)file.Length);
-        await using var stream = file.OpenReadStream();
-        await stream.CopyToAsync(copy, cancellation);
-        return copy.ToArray();
     }
 }

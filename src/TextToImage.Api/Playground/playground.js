@@ -271,7 +271,8 @@ async function showResult(job) {
   for (const [i, figure] of [...row.children].entries()) {
     const link = document.createElement('a');
     link.href = figure.querySelector('img').src;
-    link.download = `${job.id}-${i}.png`;
+    // The file keeps the extension of its key: png, webp or jpg, as the job asked.
+    link.download = `${job.id}-${i}.${job.images[i].url.split('.').pop()}`;
     link.textContent = 'Download';
     figure.querySelector('figcaption').append(' · ', link);
   }
