@@ -1,5 +1,4 @@
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Jobs;
@@ -16,19 +15,16 @@ static class OpenAIMasks
 {
     public static async Task<UploadedInputs> ReadAsync(IFormFile image, IFormFile? mask, UploadLimits limits, CancellationToken cancellation)
     {
-        var imageBytes = await FormFiles.ReadAsync(image, "image", limits, cancellation);
-        var (imagePng, width, height) = UploadedImages.NormalisedPng<Rgb24>(imageBytes, "image", limits);
-        if (mask is null) return new UploadedInputs(imagePng, RepaintWhereTransparent(imageBytes, "image", limits, onlyIfAny: true));
+        // Decoded once with its alpha: the stored picture drops it, the mask may come from it.
+        using var picture = UploadedImages.Decode<Rgba32>(await FormFiles.ReadAsync(image, "image", limits, cancellation), "image", limits);
+        byte[] imagePng;
+        using (var opaque = picture.CloneAs<Rgb24>()) imagePng = UploadedImages.Png(opaque);
+        if (mask is null) return new UploadedInputs(imagePng, Convert(picture, onlyIfAny: true));
         using var maskImage = UploadedImages.Decode<Rgba32>(await FormFiles.ReadAsync(mask, "mask", limits, cancellation), "mask", limits);
-        if ((maskImage.Width, maskImage.Height) != (width, height))
-            throw new UploadRejectedException(UploadedImages.Invalid, "mask", $"The mask is {maskImage.Width}x{maskImage.Height} pixels but the image is {width}x{height}.");
+        if ((maskImage.Width, maskImage.Height) != (picture.Width, picture.Height))
+            throw new UploadRejectedException(UploadedImages.Invalid, "mask",
+                $"The mask is {maskImage.Width}x{maskImage.Height} pixels but the image is {picture.Width}x{picture.Height}.");
         return new UploadedInputs(imagePng, Convert(maskImage, onlyIfAny: false));
-    }
-
-    static byte[]? RepaintWhereTransparent(byte[] bytes, string field, UploadLimits limits, bool onlyIfAny)
-    {
-        using var picture = UploadedImages.Decode<Rgba32>(bytes, field, limits);
-        return Convert(picture, onlyIfAny);
     }
 
     /// <summary>Our mask (white: repaint) from the alpha channel; null when <paramref name="onlyIfAny"/> and nothing is transparent.</summary>
@@ -50,9 +46,6 @@ static class OpenAIMasks
                 }
             }
         });
-        if (onlyIfAny && !any) return null;
-        using var png = new MemoryStream();
-        mask.Save(png, new PngEncoder());
-        return png.ToArray();
+        return onlyIfAny && !any ? null : UploadedImages.Png(mask);
     }
 }

@@ -124,7 +124,7 @@ sealed class WebhookSender(IWebhookOutbox outbox, IJobStore store, IOptions<Webh
             ConnectCallback = async (context, cancellation) =>
             {
                 var host = context.DnsEndPoint.Host;
-                var resolved = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellation);
+                var resolved = await WebhookAddressPolicy.ResolveAsync(host, cancellation);
                 var allowed = allowPrivate ? resolved : resolved.Where(WebhookAddressPolicy.IsPublic).ToArray();
                 if (allowed.Length == 0)
                     throw new HttpRequestException($"'{host}' resolves to no public address; webhooks to private networks are refused (Webhooks:AllowPrivateNetworks).");

@@ -42,14 +42,15 @@ public sealed class GenerationRequestValidator(ModelCatalog catalog, IOptions<We
         if (request.Sampler is { } sampler && !SchedulerFactory.SamplerNames.Contains(sampler))
             Error("sampler", $"Unknown sampler '{sampler}'; use one of: {string.Join(", ", SchedulerFactory.SamplerNames)}.");
 
-        OutputFormat format = OutputFormat.Png;
-        if (request.OutputFormat is { } formatName && !ImageEncoding.TryParseFormat(formatName, out format))
-            Error("outputFormat", $"Unknown output format '{formatName}'; use one of: {string.Join(", ", ImageEncoding.Names)}.");
+        var format = OutputFormat.Png;
+        var formatKnown = request.OutputFormat is null || ImageEncoding.TryParseFormat(request.OutputFormat, out format);
+        if (!formatKnown)
+            Error("outputFormat", $"Unknown output format '{request.OutputFormat}'; use one of: {string.Join(", ", ImageEncoding.Names)}.");
         if (request.OutputQuality is { } quality)
         {
             if (quality is < ImageEncoding.MinQuality or > ImageEncoding.MaxQuality)
                 Error("outputQuality", $"outputQuality must be between {ImageEncoding.MinQuality} and {ImageEncoding.MaxQuality}.");
-            else if (format == OutputFormat.Png && (request.OutputFormat is null || ImageEncoding.TryParseFormat(request.OutputFormat, out _)))
+            else if (formatKnown && format == OutputFormat.Png)
                 Error("outputQuality", "outputQuality applies to webp and jpeg; PNG is lossless (set outputFormat).");
         }
 

@@ -37,9 +37,15 @@ public static class UploadedImages
         where TPixel : unmanaged, IPixel<TPixel>
     {
         using var image = Decode<TPixel>(bytes, field, limits);
+        return (Png(image), image.Width, image.Height);
+    }
+
+    /// <summary>The PNG of a decoded picture: what a job stores of its uploads.</summary>
+    public static byte[] Png(Image image)
+    {
         using var png = new MemoryStream();
         image.Save(png, new PngEncoder());
-        return (png.ToArray(), image.Width, image.Height);
+        return png.ToArray();
     }
 
     public static Image<TPixel> Decode<TPixel>(byte[] bytes, string field, UploadLimits limits) where TPixel : unmanaged, IPixel<TPixel>

@@ -21,7 +21,7 @@ public static class WebhookAddressPolicy
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(uri.IdnHost, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(uri.IdnHost, cancellation);
+            addresses = await ResolveAsync(uri.IdnHost, cancellation);
         }
         catch (SocketException e)
         {
@@ -33,6 +33,10 @@ public static class WebhookAddressPolicy
                 ? $"The webhook host '{uri.Host}' resolves to {inner}, a loopback, link-local or private address; such webhooks are refused (Webhooks:AllowPrivateNetworks)."
                 : null;
     }
+
+    /// <summary>The addresses <paramref name="host"/> stands for: itself when it is an IP literal, else what DNS answers now.</summary>
+    public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellation) =>
+        IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellation);
 
     /// <summary>An absolute http(s) URL of at most <see cref="MaxUrlLength"/> characters; null when it is one.</summary>
     public static string? ShapeProblem(string url) =>
