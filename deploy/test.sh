@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, then runs every test of the solution.
+# The README's test command: installs what the tests need, then runs every test of the solution and
+# the containers' smoke test (deploy/compose-test.sh).
 # Needs the .NET 10 SDK. Node.js and npm (Azurite, playwright-core), Debian's chromium and postgresql are
 # installed with apt-get when missing, which needs root or password-less sudo (deploy/apt-install.sh).
 set -uo pipefail
@@ -25,10 +26,20 @@ status=${PIPESTATUS[0]}
 # Time per test project (each runs in its own process; projects run side by side).
 sed -nE 's/^\[xUnit\.net ([0-9:.]+)\] +Finished: +(.*)$/  \2: \1/p' "$log"
 echo "dotnet test: $((SECONDS - start)) s"
+
+# The containers: the real Dockerfile and docker-compose.yml, built and run here (after the tests,
+# which would otherwise share the cores with the image build).
+start=$SECONDS
+deploy/compose-test.sh
+compose_status=$?
+echo "compose smoke test: $((SECONDS - start)) s"
+[ "$compose_status" -eq 0 ] || [ "$status" -ne 0 ] || status=$compose_status
 # One closing line for CI, summed over the test projects.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# The smoke test counts as one test.
+if [ "$compose_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -1,9 +1,9 @@
 using TextToImage.Api.Infrastructure;
 using TextToImage.Service.Hosting;
 
-return SettingsErrors.Run(() =>
+return SettingsErrors.Run(args, hostArgs =>
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(hostArgs);
     builder.Configuration.AddAppFolderSettings();
     builder.AddTextToImageApi();
 

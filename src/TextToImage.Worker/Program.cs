@@ -2,9 +2,9 @@ using TextToImage.Service.Hosting;
 
 // A Hangfire server for the generation queue and nothing else: run one per device, pointed at the
 // same database and blob store as the API nodes (Jobs:InProcessWorker=false there).
-return SettingsErrors.Run(() =>
+return SettingsErrors.Run(args, hostArgs =>
 {
-    var builder = Host.CreateApplicationBuilder(args);
+    var builder = Host.CreateApplicationBuilder(hostArgs);
     builder.Configuration.AddAppFolderSettings();
     builder.AddTextToImageService(HostRole.Worker);
     var host = builder.Build();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using TextToImage.Service.Models;
 
 namespace TextToImage.Service.Hosting;
 
@@ -12,12 +13,14 @@ public static class SettingsErrors
 {
     public const int ExitCode = 2;
 
-    /// <param name="build">Builds the host; it calls <see cref="Validate"/> before it reads any setting itself.</param>
-    public static int Run(Func<IHost> build)
+    /// <param name="args">The program's arguments; <c>--prepare-models</c> (<see cref="ModelPreparation"/>) prepares the models and exits instead of serving.</param>
+    /// <param name="build">Builds the host from the remaining arguments; it calls <see cref="Validate"/> before it reads any setting itself.</param>
+    public static int Run(string[] args, Func<string[], IHost> build)
     {
         try
         {
-            using var host = build();
+            using var host = build(ModelPreparation.WithoutSwitch(args));
+            if (ModelPreparation.Requested(args)) return ModelPreparation.Run(host.Services, Console.Out, Console.Error);
             host.Run();
             return 0;
         }

@@ -26,15 +26,18 @@ public sealed class HostProcess : IDisposable
         BaseUrl = baseUrl;
     }
 
-    public static HostProcess StartApi(string dataRoot, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="args">More command-line arguments, after <c>--urls</c>.</param>
+    public static HostProcess StartApi(string dataRoot, IReadOnlyDictionary<string, string>? settings = null, params string[] args)
     {
         var baseUrl = $"http://127.0.0.1:{FreePort()}";
-        return Start(BuiltDll("TextToImage.Api"), ["--urls", baseUrl], dataRoot, settings, baseUrl);
+        return Start(BuiltDll("TextToImage.Api"), ["--urls", baseUrl, .. args], dataRoot, settings, baseUrl);
     }
 
     /// <param name="onLine">Called with each line of output as it arrives (on a reader thread), from the first.</param>
-    public static HostProcess StartWorker(string dataRoot, IReadOnlyDictionary<string, string>? settings = null, Action<string>? onLine = null) =>
-        Start(BuiltDll("TextToImage.Worker"), [], dataRoot, settings, null, onLine);
+    /// <param name="args">Command-line arguments.</param>
+    public static HostProcess StartWorker(string dataRoot, IReadOnlyDictionary<string, string>? settings = null, Action<string>? onLine = null,
+        params string[] args) =>
+        Start(BuiltDll("TextToImage.Worker"), args, dataRoot, settings, null, onLine);
 
     static HostProcess Start(string dll, string[] args, string dataRoot, IReadOnlyDictionary<string, string>? settings, string? baseUrl,
         Action<string>? onLine = null)
