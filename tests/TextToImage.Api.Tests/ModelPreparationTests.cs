@@ -22,7 +22,7 @@ public sealed class ModelPreparationTests
 
         using var worker = HostProcess.StartWorker(temp["data"], new Dictionary<string, string> { ["Models__Folders__0"] = temp["models"] },
             args: ModelPreparation.Switch);
-        await WaitForExitAsync(worker);
+        await worker.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
         Assert.True(worker.Process.ExitCode == 0, $"exit code {worker.Process.ExitCode}:{Environment.NewLine}{worker.OutputTail()}");
         Assert.Contains("Prepared model 'fluent-emoji'", worker.OutputTail());
@@ -35,16 +35,10 @@ public sealed class ModelPreparationTests
         using var temp = new TempFolder();
         using var api = HostProcess.StartApi(temp["data"], new Dictionary<string, string> { ["Models__Folders__0"] = temp["empty"] },
             ModelPreparation.Switch);
-        await WaitForExitAsync(api);
+        await api.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
         Assert.True(ModelPreparation.FailureExitCode == api.Process.ExitCode, $"exit code {api.Process.ExitCode}:{Environment.NewLine}{api.OutputTail()}");
         Assert.Contains("No model to prepare: no model folder was found (Models:Folders).", api.OutputTail());
-    }
-
-    static async Task WaitForExitAsync(HostProcess host)
-    {
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3));   // a failure guard: a host that serves would run on
-        await host.Process.WaitForExitAsync(guard.Token);
     }
 
     /// <summary>The model's own files, without a converted text encoder a local run may have cached.</summary>

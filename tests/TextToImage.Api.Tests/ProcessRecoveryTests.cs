@@ -102,6 +102,6 @@ public sealed class ProcessRecoveryTests(ITestOutputHelper output) : IDisposable
     {
         var kill = await Commands.RunAsync("kill", ["-TERM", host.Process.Id.ToString()], RepoRoot.Path, TimeSpan.FromSeconds(10));
         Assert.Equal(0, kill.ExitCode);
-        await host.Process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        await host.WaitForExitAsync(TimeSpan.FromMinutes(1));
     }
 }

@@ -20,8 +20,7 @@ public sealed class StartupSettingsTests
         using var data = new TempFolder();
         var settings = new Dictionary<string, string> { [variable] = value };
         using var process = host == "api" ? HostProcess.StartApi(data.Path, settings) : HostProcess.StartWorker(data.Path, settings);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));   // a failure guard: the host would otherwise run on
-        await process.Process.WaitForExitAsync(timeout.Token);
+        await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
 
         Assert.True(SettingsErrors.ExitCode == process.Process.ExitCode, $"exit code {process.Process.ExitCode}:{Environment.NewLine}{process.OutputTail()}");
         var line = Assert.Single(process.OutputTail().Split('\n'), l => l.StartsWith("The service did not start: "));

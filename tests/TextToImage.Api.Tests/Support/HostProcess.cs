@@ -82,6 +82,13 @@ public sealed class HostProcess : IDisposable
         lock (log) return log.Length <= chars ? log.ToString() : log.ToString(log.Length - chars, chars);
     }
 
+    /// <summary>Waits for the process to end; <paramref name="guard"/> is a failure guard (a host that went on serving would never end).</summary>
+    public async Task WaitForExitAsync(TimeSpan guard)
+    {
+        using var timeout = new CancellationTokenSource(guard);
+        await Process.WaitForExitAsync(timeout.Token);
+    }
+
     /// <summary>Polls /readyz until 200; <paramref name="timeout"/> is a failure guard.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
