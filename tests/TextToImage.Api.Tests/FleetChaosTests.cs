@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using TextToImage.Api.Tests.Support;
 using Xunit.Abstractions;
@@ -21,6 +22,11 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
 
     readonly string root = Directory.CreateTempSubdirectory("t2i-chaos-").FullName;
     readonly Stopwatch clock = Stopwatch.StartNew();
+    // Events are placed on the machine's UTC clock, which the workers' log stamps share: a line is
+    // stamped when the worker logged it, not when the test read it (a reader thread on a loaded
+    // machine can read a killed worker's last lines after the kill).
+    readonly DateTime origin = DateTime.UtcNow;
+    const string StampFormat = "yyyy-MM-ddTHH:mm:ss.fffffff";
     readonly List<WorkerEvent> events = [];
     readonly Dictionary<int, HostProcess> started = [];
     readonly HashSet<int> ready = [];
@@ -40,9 +46,11 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
         ["Jobs__MaxAttempts"] = "10",
         ["Logging__Console__FormatterName"] = "simple",
         ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = StampFormat + " ",
+        ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
     };
 
-    /// <summary>One line of a worker's log, or its kill, stamped on arrival.</summary>
+    /// <summary>One line of a worker's log (at its own stamp), or its kill or exit (when the test saw it).</summary>
     sealed record WorkerEvent(TimeSpan At, int Instance, string Kind, string? Job, int? Attempt);
 
     HostProcess StartWorker(string database, int instance)
@@ -52,7 +60,7 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
         worker.Process.EnableRaisingEvents = true;
         worker.Process.Exited += (_, _) =>
         {
-            lock (events) events.Add(new WorkerEvent(clock.Elapsed, instance, "exited", null, null));
+            lock (events) events.Add(new WorkerEvent(Now, instance, "exited", null, null));
         };
         lock (started) started[instance] = worker;
         return worker;
@@ -60,7 +68,10 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
 
     void Record(int instance, string line)
     {
-        var at = clock.Elapsed;
+        var at = Stamp().Match(line) is { Success: true } stamp
+            ? DateTime.ParseExact(stamp.Groups["at"].Value, StampFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal) - origin
+            : Now;
         if (line.Contains("Application started"))
             lock (events)
             {
@@ -74,6 +85,11 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
                 : null;
         if (seen is not null) lock (events) events.Add(seen);
     }
+
+    TimeSpan Now => DateTime.UtcNow - origin;
+
+    [GeneratedRegex(@"^(?<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}) ")]
+    private static partial Regex Stamp();
 
     [GeneratedRegex(@"Generation (?<id>[0-9a-f]{32}): claimed by \S+ \(attempt (?<attempt>\d+)\)")]
     private static partial Regex Claimed();
@@ -114,7 +130,7 @@ public sealed partial class FleetChaosTests(PostgresFixture postgres, ITestOutpu
             lock (events) up = Enumerable.Range(0, WorkerCount).Where(s => ready.Contains(instanceOf[s])).ToArray();
             if (up.Length == 0) continue;
             var slot = up[random.Next(up.Length)];
-            lock (events) events.Add(new WorkerEvent(clock.Elapsed, instanceOf[slot], "killed", null, null));
+            lock (events) events.Add(new WorkerEvent(Now, instanceOf[slot], "killed", null, null));
             workers[slot].Kill();
             kills++;
             instanceOf[slot] = instance;
