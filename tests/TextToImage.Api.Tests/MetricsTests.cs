@@ -12,10 +12,12 @@ public sealed partial class MetricsTests(ApiHost host) : IClassFixture<ApiHost>
     [Fact]
     public async Task A_job_moves_the_job_stage_step_image_and_model_series()
     {
+        // The worker counts a job once its record says succeeded, so a client that saw the status can
+        // scrape before the count (and the exporter caches a scrape for 300 ms): each scrape waits for it.
         await RunJob(seed: 1);   // the model loads during the first job
-        var before = await Scrape();
+        var before = await ScrapeUntil(text => Sum(text, "t2i_jobs_completed_total", "status=\"succeeded\"") >= 1);
         await RunJob(seed: 2);
-        var after = await Scrape();
+        var after = await ScrapeUntil(text => Sum(text, "t2i_jobs_completed_total", "status=\"succeeded\"") > Sum(before, "t2i_jobs_completed_total", "status=\"succeeded\""));
 
         Assert.Equal(1, Sum(after, "t2i_jobs_completed_total", "status=\"succeeded\"") - Sum(before, "t2i_jobs_completed_total", "status=\"succeeded\""));
         Assert.Equal(1, Sum(after, "t2i_jobs_submitted_total", "kind=\"generation\"") - Sum(before, "t2i_jobs_submitted_total", "kind=\"generation\""));
@@ -35,6 +37,18 @@ public sealed partial class MetricsTests(ApiHost host) : IClassFixture<ApiHost>
     {
         var done = await api.WaitUntilFinished(await api.Submit(new { prompt = "a red apple", seed, resolution = 32, steps = 3 }));
         Assert.Equal("succeeded", ApiClient.Status(done));
+    }
+
+    /// <summary>Scrapes until <paramref name="moved"/> holds; a minute is a failure guard.</summary>
+    async Task<string> ScrapeUntil(Func<string, bool> moved)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (true)
+        {
+            var text = await Scrape();
+            if (moved(text)) return text;
+            await Task.Delay(100, guard.Token);
+        }
     }
 
     async Task<string> Scrape()
