@@ -91,18 +91,26 @@ public static class FluentEmojiDataset
         Action<int, int>? progress = null)
     {
         if (sizes.Count == 0 || sizes.Any(s => s is < 8 or > 2048)) throw new ArgumentException("Sizes must be between 8 and 2048 pixels.");
-        var entries = List(packageFolder, selection);
+        var listed = List(packageFolder, selection);
         foreach (var size in sizes) Directory.CreateDirectory(Path.Combine(outputFolder, size.ToString(), "images"));
+        var colours = new string?[listed.Count];
         var done = 0;
-        Parallel.ForEach(entries, entry =>
+        Parallel.For(0, listed.Count, i =>
         {
+            var entry = listed[i];
             var svgPath = Path.Combine(packageFolder, "icons", entry.Style, entry.Stem + ".svg");
             using var svg = new SKSvg();
             if (svg.Load(svgPath) is not { } picture) throw new InvalidDataException($"Svg.Skia could not read {svgPath}.");
             foreach (var size in sizes)
                 WritePng(picture, size, Path.Combine(outputFolder, size.ToString(), "images", FileName(entry)));
-            progress?.Invoke(Interlocked.Increment(ref done), entries.Count);
+            colours[i] = DominantColour(picture);
+            progress?.Invoke(Interlocked.Increment(ref done), listed.Count);
         });
+        // With annotations, the colour people see joins the captions ("a yellow banana"); the file-name-only dataset stays so.
+        var entries = selection.Annotations is null ? listed : listed.Select((e, i) =>
+            EmojiColours.Caption(e.ShortName, colours[i]) is { } caption && !e.Captions.Contains(caption, StringComparer.OrdinalIgnoreCase)
+                ? e with { Captions = [.. e.Captions, caption] }
+                : e).ToList();
         foreach (var size in sizes)
         {
             // One row per image, its captions as a list (Hugging Face reads a list of strings as a sequence feature): each image
@@ -127,6 +135,20 @@ public static class FluentEmojiDataset
     static void WriteJsonLines(string path, IEnumerable<string> lines) => AtomicFile.WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
 
     static string FileName(Entry entry) => $"{entry.Style}-{entry.Stem}.png";
+
+    /// <summary>The drawing's colour word, read at 32 px on a transparent background (the white of the written images would hide white parts).</summary>
+    static string? DominantColour(SKPicture picture)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo((int)ViewBox, (int)ViewBox, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Transparent);
+            var extent = Math.Max(picture.CullRect.Width, picture.CullRect.Height);
+            canvas.Scale(ViewBox / (extent > 0 ? extent : ViewBox));
+            canvas.DrawPicture(picture);
+        }
+        return EmojiColours.Dominant(bitmap);
+    }
 
     static void WritePng(SKPicture picture, int size, string path)
     {

@@ -57,6 +57,27 @@ public sealed class FluentEmojiDatasetTests
     }
 
     [Fact]
+    public void With_annotations_the_colour_people_see_joins_the_captions()
+    {
+        using var temp = new TempFolder();
+        var package = temp["package"];
+        Directory.CreateDirectory(Path.Combine(package, "icons", "flat"));
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "red-circle.svg"), RedCircle);
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
+        Directory.CreateDirectory(temp["annotations/en"]);
+        File.WriteAllText(temp["annotations/en/data.json"], """
+            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
+            """);
+
+        FluentEmojiDataset.Write(package, temp["out"], [16], new FluentEmojiSelection { Styles = ["flat"], Annotations = EmojiAnnotations.Load(temp["annotations"]) });
+
+        var rows = ImageFolder.Open(temp["out/16"]).Rows;
+        Assert.Equal("wrapped gift, flat style", rows[1].Text);           // the file-name caption stays first
+        Assert.Equal("a blue wrapped gift", rows[1].Captions[^1]);        // read from the pixels: the square drawn blue
+        Assert.DoesNotContain(rows[0].Captions, c => c.Contains("red red", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_folder_that_is_not_the_package_says_so()
     {
         using var temp = new TempFolder();
