@@ -49,7 +49,7 @@ public static class PretrainedWeights
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"No weights folder {folder}.");
         if (variant is null && Find(folder, stem, null) is null && Find(folder, stem, Float16Variant) is not null) variant = Float16Variant;
         return Find(folder, stem, variant) ?? throw new FileNotFoundException(
-            $"{folder} has no {Single(stem, variant)} and no {Index(stem, variant)} (it holds: {string.Join(", ", Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order())}).");
+            $"Weights missing: {Path.Combine(folder, Single(stem, variant))}, and no {Index(stem, variant)} of shards beside it (the folder holds: {string.Join(", ", Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order())}).");
     }
 
     static IReadOnlyList<(string, HashSet<string>?)>? Find(string folder, string stem, string? variant)

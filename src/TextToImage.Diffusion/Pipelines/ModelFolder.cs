@@ -11,13 +11,15 @@ namespace TextToImage.Diffusion.Pipelines;
 /// <summary>
 /// Reads and writes the model folder layout (diffusers-like, so published weights drop in):
 /// <c>model_index.json</c>, <c>text_encoder/config.json</c>, and per stage <c>config.json</c>,
-/// <c>scheduler_config.json</c> and <c>diffusion_pytorch_model.safetensors</c>.
+/// <c>scheduler_config.json</c> and <c>diffusion_pytorch_model.safetensors</c> (or, as diffusers also saves
+/// them, its fp16 variant or index-listed shards: <see cref="PretrainedWeights"/>).
 /// </summary>
 public static class ModelFolder
 {
     public const string NetworkConfigFile = "config.json";
     public const string SchedulerConfigFile = "scheduler_config.json";
-    public const string WeightsFile = "diffusion_pytorch_model.safetensors";
+    public const string WeightsStem = "diffusion_pytorch_model";
+    public const string WeightsFile = WeightsStem + ".safetensors";
 
     /// <summary>Loads every stage: built on the CPU in float32, weights loaded, then moved to the target.</summary>
     public static CascadeModel Load(string folder, ComputeTarget target)
@@ -33,7 +35,7 @@ public static class ModelFolder
             var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
             encoder = TextEncoderConfig.Load(encoderFolder).Create(encoderFolder, target);
             foreach (var entry in index.Stages)
-                stages.Add(LoadStage(Path.Combine(folder, entry.Folder), entry, target));
+                stages.Add(LoadStage(folder, entry, target));
             return new CascadeModel(index.Name, encoder, stages, target);
         }
         catch
@@ -44,8 +46,9 @@ public static class ModelFolder
         }
     }
 
-    static CascadeStage LoadStage(string folder, StageEntry entry, ComputeTarget target)
+    static CascadeStage LoadStage(string modelFolder, StageEntry entry, ComputeTarget target)
     {
+        var folder = Path.Combine(modelFolder, entry.Folder);
         var configPath = RequiredFile(entry, folder, NetworkConfigFile);
         UNet2DConditionConfig config;
         try
@@ -58,7 +61,9 @@ public static class ModelFolder
         }
         if (config.SampleSize is null)
             throw new InvalidDataException($"Stage '{entry.Name}': {NetworkConfigFile} needs sample_size, the stage's output resolution.");
-        var scheduler = SchedulerConfig.Load(RequiredFile(entry, folder, SchedulerConfigFile));
+        var schedulerPath = entry.SchedulerConfigPath(modelFolder);
+        if (!File.Exists(schedulerPath)) throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {schedulerPath}");
+        var scheduler = SchedulerConfig.Load(schedulerPath);
         try
         {
             // Build the default sampler once: a bad schedule or sampler name fails at load, not at the first request.
@@ -68,11 +73,18 @@ public static class ModelFolder
         {
             throw new InvalidDataException($"Stage '{entry.Name}' ({SchedulerConfigFile} or its defaults): {e.Message}", e);
         }
-        var weightsPath = RequiredFile(entry, folder, WeightsFile);
         var network = new UNet2DConditionModel(config);
         try
         {
-            var weights = Safetensors.Load(weightsPath);
+            IReadOnlyDictionary<string, Tensor> weights;
+            try
+            {
+                weights = PretrainedWeights.Load(folder, WeightsStem);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new InvalidDataException($"Stage '{entry.Name}': {e.Message}", e);
+            }
             try
             {
                 StateDictLoader.LoadInto(network, weights);

@@ -46,6 +46,16 @@ public sealed record StageEntry
     /// mask; DeepFloyd IF's were run without one (diffusers passes none), so its weights want false.
     /// </summary>
     [JsonPropertyName("use_text_mask")] public bool UseTextMask { get; init; } = true;
+
+    /// <summary>
+    /// The folder of the stage's <c>scheduler_config.json</c>, relative to the model folder; null: the stage's own
+    /// folder. A diffusers pipeline keeps it beside the U-Net (DeepFloyd IF: <c>IF-I-XL-v1.0/scheduler</c>).
+    /// </summary>
+    [JsonPropertyName("scheduler")] public string? SchedulerFolder { get; init; }
+
+    /// <summary>Where this stage's scheduler_config.json is, in the model folder <paramref name="modelFolder"/>.</summary>
+    public string SchedulerConfigPath(string modelFolder) =>
+        Path.Combine(modelFolder, SchedulerFolder ?? Folder, ModelFolder.SchedulerConfigFile);
 }
 
 public sealed record StageDefaults

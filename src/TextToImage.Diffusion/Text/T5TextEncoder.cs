@@ -15,6 +15,7 @@ namespace TextToImage.Diffusion.Text;
 /// </summary>
 public sealed class T5TextEncoder : ITextEncoder
 {
+    public const string TypeName = "t5-v1_1";
     public const string TokenizerModelFile = "spiece.model";
 
     readonly T5EncoderModel _model;

