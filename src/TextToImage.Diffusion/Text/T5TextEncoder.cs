@@ -30,10 +30,9 @@ public sealed class T5TextEncoder : ITextEncoder
         var spiece = Path.Combine(tokenizerFolder, TokenizerModelFile);
         if (!File.Exists(spiece)) throw new FileNotFoundException($"The T5 tokenizer needs {spiece} (SentencePiece's model, as transformers' T5Tokenizer saves it).");
         _tokenizer = new T5Tokenizer(File.ReadAllBytes(spiece), maxTokens);
-        _model = new T5EncoderModel(T5Config.Load(encoderFolder));
+        _model = new T5EncoderModel(T5Config.Load(encoderFolder), target.DType);
         try
         {
-            _model.ToPrecision(target.DType);
             using (var scope = NewDisposeScope())
                 StateDictLoader.LoadInto(_model, EncoderWeights(encoderFolder, variant));
             _model.to(target.Device).eval();

@@ -25,7 +25,7 @@ public sealed class T5EncoderParityTests(ITestOutputHelper output)
 
     static T5EncoderModel LoadModel(ScalarType dtype)
     {
-        var model = new T5EncoderModel(T5Config.Load(Fixture)).ToPrecision(dtype);
+        var model = new T5EncoderModel(T5Config.Load(Fixture), dtype);
         var weights = new Dictionary<string, Tensor>(PretrainedWeights.Load(Fixture, "model"));
         weights.Remove("encoder.embed_tokens.weight");    // the tied copy of shared.weight
         StateDictLoader.LoadInto(model, weights);

@@ -17,28 +17,22 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor, Tensor>
     readonly Embedding shared;
     readonly T5Stack encoder;
 
-    public T5EncoderModel(T5Config config) : base(nameof(T5EncoderModel))
+    /// <summary>
+    /// Built directly in <paramref name="dtype"/> (t5-v1_1-xxl is 19 GB in float32: no float32 copy first).
+    /// float16 as transformers runs it: every weight in float16 except the feed-forward's output projections
+    /// (<c>wo</c>), which stay float32 (T5's <c>_keep_in_fp32_modules</c>: their products overflow float16), so
+    /// the residual stream is float32 after each block's feed-forward; and float16 infinities are clamped after
+    /// each sub-layer as T5Block does.
+    /// </summary>
+    public T5EncoderModel(T5Config config, ScalarType dtype = ScalarType.Float32) : base(nameof(T5EncoderModel))
     {
         Config = config;
-        shared = nn.Embedding(config.VocabSize, config.DModel);
-        encoder = new T5Stack(config);
+        shared = nn.Embedding(config.VocabSize, config.DModel, dtype: dtype);
+        encoder = new T5Stack(config, dtype);
         RegisterComponents();
     }
 
     public T5Config Config { get; }
-
-    /// <summary>
-    /// float16 as transformers runs it: every weight in float16 except the feed-forward's output projections
-    /// (<c>wo</c>), which stay float32 (T5's <c>_keep_in_fp32_modules</c>: their products overflow float16), so
-    /// the residual stream is float32 after each block's feed-forward; and float16 infinities are clamped after
-    /// each sub-layer as T5Block does. Other dtypes: every weight in that dtype.
-    /// </summary>
-    public T5EncoderModel ToPrecision(ScalarType dtype)
-    {
-        this.to(dtype);
-        if (dtype == ScalarType.Float16) encoder.KeepOutputProjectionsInFloat32();
-        return this;
-    }
 
     /// <param name="inputIds">[B, L] int64 token ids.</param>
     /// <param name="mask">[B, L], nonzero for real tokens.</param>
@@ -52,16 +46,11 @@ public sealed class T5Stack : nn.Module<Tensor, Tensor, Tensor>
     readonly ModuleList<T5Block> block;
     readonly T5LayerNorm final_layer_norm;
 
-    public T5Stack(T5Config config) : base(nameof(T5Stack))
+    public T5Stack(T5Config config, ScalarType dtype) : base(nameof(T5Stack))
     {
-        block = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new T5Block(config, hasRelativeAttentionBias: i == 0)).ToArray());
-        final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
+        block = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new T5Block(config, hasRelativeAttentionBias: i == 0, dtype)).ToArray());
+        final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
         RegisterComponents();
-    }
-
-    internal void KeepOutputProjectionsInFloat32()
-    {
-        foreach (var b in block) b.FeedForward.KeepOutputProjectionInFloat32();
     }
 
     public override Tensor forward(Tensor embedded, Tensor mask)
@@ -82,9 +71,9 @@ public sealed class T5Block : nn.Module<Tensor, Tensor, Tensor>
 {
     readonly ModuleList<nn.Module> layer;
 
-    public T5Block(T5Config config, bool hasRelativeAttentionBias) : base(nameof(T5Block))
+    public T5Block(T5Config config, bool hasRelativeAttentionBias, ScalarType dtype) : base(nameof(T5Block))
     {
-        layer = nn.ModuleList<nn.Module>(new T5LayerSelfAttention(config, hasRelativeAttentionBias), new T5LayerFF(config));
+        layer = nn.ModuleList<nn.Module>(new T5LayerSelfAttention(config, hasRelativeAttentionBias, dtype), new T5LayerFF(config, dtype));
         RegisterComponents();
     }
 
@@ -114,10 +103,10 @@ public sealed class T5LayerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     readonly T5Attention SelfAttention;
     readonly T5LayerNorm layer_norm;
 
-    public T5LayerSelfAttention(T5Config config, bool hasRelativeAttentionBias) : base(nameof(T5LayerSelfAttention))
+    public T5LayerSelfAttention(T5Config config, bool hasRelativeAttentionBias, ScalarType dtype) : base(nameof(T5LayerSelfAttention))
     {
-        SelfAttention = new T5Attention(config, hasRelativeAttentionBias);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
+        SelfAttention = new T5Attention(config, hasRelativeAttentionBias, dtype);
+        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
         RegisterComponents();
     }
 
@@ -133,18 +122,18 @@ public sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
     readonly Embedding? relative_attention_bias;
     readonly int heads, headDim, buckets, maxDistance;
 
-    public T5Attention(T5Config config, bool hasRelativeAttentionBias) : base(nameof(T5Attention))
+    public T5Attention(T5Config config, bool hasRelativeAttentionBias, ScalarType dtype) : base(nameof(T5Attention))
     {
         heads = config.NumHeads;
         headDim = config.DKv;
         buckets = config.RelativeAttentionNumBuckets;
         maxDistance = config.RelativeAttentionMaxDistance;
         var inner = heads * headDim;
-        q = nn.Linear(config.DModel, inner, hasBias: false);
-        k = nn.Linear(config.DModel, inner, hasBias: false);
-        v = nn.Linear(config.DModel, inner, hasBias: false);
-        o = nn.Linear(inner, config.DModel, hasBias: false);
-        if (hasRelativeAttentionBias) relative_attention_bias = nn.Embedding(buckets, heads);
+        q = nn.Linear(config.DModel, inner, hasBias: false, dtype: dtype);
+        k = nn.Linear(config.DModel, inner, hasBias: false, dtype: dtype);
+        v = nn.Linear(config.DModel, inner, hasBias: false, dtype: dtype);
+        o = nn.Linear(inner, config.DModel, hasBias: false, dtype: dtype);
+        if (hasRelativeAttentionBias) relative_attention_bias = nn.Embedding(buckets, heads, dtype: dtype);
         RegisterComponents();
     }
 
@@ -192,14 +181,12 @@ public sealed class T5LayerFF : nn.Module<Tensor, Tensor>
     readonly T5DenseGatedActDense DenseReluDense;
     readonly T5LayerNorm layer_norm;
 
-    public T5LayerFF(T5Config config) : base(nameof(T5LayerFF))
+    public T5LayerFF(T5Config config, ScalarType dtype) : base(nameof(T5LayerFF))
     {
-        DenseReluDense = new T5DenseGatedActDense(config);
-        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
+        DenseReluDense = new T5DenseGatedActDense(config, dtype);
+        layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon, dtype);
         RegisterComponents();
     }
-
-    internal void KeepOutputProjectionInFloat32() => DenseReluDense.KeepOutputProjectionInFloat32();
 
     public override Tensor forward(Tensor hidden) => hidden + DenseReluDense.call(layer_norm.call(hidden));
 }
@@ -209,15 +196,14 @@ public sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
 {
     readonly Linear wi_0, wi_1, wo;
 
-    public T5DenseGatedActDense(T5Config config) : base(nameof(T5DenseGatedActDense))
+    public T5DenseGatedActDense(T5Config config, ScalarType dtype) : base(nameof(T5DenseGatedActDense))
     {
-        wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false);
-        wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false);
-        wo = nn.Linear(config.DFf, config.DModel, hasBias: false);
+        wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
+        wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false, dtype: dtype);
+        // float16 products of wo overflow: transformers keeps it in float32 (see T5EncoderModel).
+        wo = nn.Linear(config.DFf, config.DModel, hasBias: false, dtype: dtype == ScalarType.Float16 ? ScalarType.Float32 : dtype);
         RegisterComponents();
     }
-
-    internal void KeepOutputProjectionInFloat32() => wo.to(ScalarType.Float32);
 
     public override Tensor forward(Tensor hidden)
     {
@@ -235,9 +221,9 @@ public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
     readonly Parameter weight;
     readonly double epsilon;
 
-    public T5LayerNorm(int size, double epsilon) : base(nameof(T5LayerNorm))
+    public T5LayerNorm(int size, double epsilon, ScalarType dtype) : base(nameof(T5LayerNorm))
     {
-        weight = nn.Parameter(ones(size));
+        weight = nn.Parameter(ones(size, dtype));
         this.epsilon = epsilon;
         RegisterComponents();
     }
