@@ -44,7 +44,7 @@ public static class PretrainedWeights
     }
 
     /// <summary>Each file to read, with the names the index assigns it (null: a single file, every name).</summary>
-    internal static IReadOnlyList<(string File, HashSet<string>? Names)> Files(string folder, string stem, string? variant)
+    static IReadOnlyList<(string File, HashSet<string>? Names)> Files(string folder, string stem, string? variant)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"No weights folder {folder}.");
         if (variant is null && Find(folder, stem, null) is null && Find(folder, stem, Float16Variant) is not null) variant = Float16Variant;

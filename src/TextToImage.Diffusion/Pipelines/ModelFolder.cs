@@ -49,7 +49,7 @@ public static class ModelFolder
     static CascadeStage LoadStage(string modelFolder, StageEntry entry, ComputeTarget target)
     {
         var folder = Path.Combine(modelFolder, entry.Folder);
-        var configPath = RequiredFile(entry, folder, NetworkConfigFile);
+        var configPath = RequiredFile(entry, Path.Combine(folder, NetworkConfigFile));
         UNet2DConditionConfig config;
         try
         {
@@ -61,9 +61,7 @@ public static class ModelFolder
         }
         if (config.SampleSize is null)
             throw new InvalidDataException($"Stage '{entry.Name}': {NetworkConfigFile} needs sample_size, the stage's output resolution.");
-        var schedulerPath = entry.SchedulerConfigPath(modelFolder);
-        if (!File.Exists(schedulerPath)) throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {schedulerPath}");
-        var scheduler = SchedulerConfig.Load(schedulerPath);
+        var scheduler = SchedulerConfig.Load(RequiredFile(entry, entry.SchedulerConfigPath(modelFolder)));
         try
         {
             // Build the default sampler once: a bad schedule or sampler name fails at load, not at the first request.
@@ -103,9 +101,8 @@ public static class ModelFolder
         }
     }
 
-    static string RequiredFile(StageEntry entry, string folder, string name)
+    static string RequiredFile(StageEntry entry, string path)
     {
-        var path = Path.Combine(folder, name);
         return File.Exists(path) ? path : throw new InvalidDataException($"Stage '{entry.Name}': model file missing: {path}");
     }
 

@@ -49,9 +49,6 @@ public sealed class T5TextEncoder : ITextEncoder
     public int EmbeddingDim => _model.Config.DModel;
     public int MaxTokens => _tokenizer.MaxTokens;
 
-    /// <summary>Parameter bytes held (on the target device).</summary>
-    public long ParameterBytes => _model.parameters().Sum(p => p.numel() * p.element_size());
-
     /// <summary>
     /// The encoder's tensors only (a full T5 checkpoint's decoder and head are never read), with the input
     /// embedding under <c>shared.weight</c>: checkpoints store it there, as its tied copy

@@ -103,7 +103,7 @@ public static class FluentEmojiDataset
             if (svg.Load(svgPath) is not { } picture) throw new InvalidDataException($"Svg.Skia could not read {svgPath}.");
             foreach (var size in sizes)
                 WritePng(picture, size, Path.Combine(outputFolder, size.ToString(), "images", FileName(entry)));
-            colours[i] = DominantColour(picture);
+            if (selection.Annotations is not null) colours[i] = DominantColour(picture);   // only annotated captions use it
             progress?.Invoke(Interlocked.Increment(ref done), listed.Count);
         });
         // With annotations, the colour people see joins the captions ("a yellow banana"); the file-name-only dataset stays so.

@@ -41,7 +41,7 @@ public sealed class StageDefinition
         var entry = index.Stages[position];
         var folder = Path.Combine(modelFolder, entry.Folder);
         var network = UNet2DConditionConfig.Load(Path.Combine(folder, Diffusion.Pipelines.ModelFolder.NetworkConfigFile));
-        var scheduler = SchedulerConfig.Load(Path.Combine(folder, Diffusion.Pipelines.ModelFolder.SchedulerConfigFile));
+        var scheduler = SchedulerConfig.Load(entry.SchedulerConfigPath(modelFolder));
         int? low = null;
         if (entry.Kind == StageKind.SuperResolution)
         {
@@ -55,7 +55,7 @@ public sealed class StageDefinition
     /// <summary>The network with the stage's stored weights (float32, CPU).</summary>
     public UNet2DConditionModel LoadNetwork()
     {
-        var weights = Safetensors.Load(Path.Combine(Folder, Diffusion.Pipelines.ModelFolder.WeightsFile));
+        var weights = PretrainedWeights.Load(Folder, Diffusion.Pipelines.ModelFolder.WeightsStem);
         try { return NewNetwork(weights); }
         finally { foreach (var tensor in weights.Values) tensor.Dispose(); }
     }
@@ -84,6 +84,6 @@ public sealed class StageDefinition
     public void Save(UNet2DConditionModel network, string objective, ScalarType dtype, IReadOnlyDictionary<string, string> metadata)
     {
         StateDictLoader.SaveFrom(network, Path.Combine(Folder, Diffusion.Pipelines.ModelFolder.WeightsFile), dtype, metadata);
-        (Scheduler with { PredictionType = objective }).Save(Path.Combine(Folder, Diffusion.Pipelines.ModelFolder.SchedulerConfigFile));
+        (Scheduler with { PredictionType = objective }).Save(Entry.SchedulerConfigPath(ModelFolderPath));
     }
 }

@@ -53,6 +53,16 @@ public sealed class T5EncoderParityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_parameter_count_on_paper_is_the_built_encoder_s_and_t5_v1_1_xxl_has_4_76_billion()
+    {
+        // The README's memory table rests on this count.
+        using var model = LoadModel(ScalarType.Float32);
+        Assert.Equal(model.parameters().Sum(p => p.numel()), model.Config.ParameterCount);
+        var xxl = new T5Config { VocabSize = 32128, DModel = 4096, DKv = 64, DFf = 10240, NumLayers = 24, NumHeads = 64, FeedForwardProj = T5Config.GatedGelu };
+        Assert.Equal(4.762, Math.Round(xxl.ParameterCount / 1e9, 3));
+    }
+
+    [Fact]
     public void Padding_changes_a_row_only_through_the_mask()
     {
         // The padded row's parity means something only if its padding would change it unmasked.

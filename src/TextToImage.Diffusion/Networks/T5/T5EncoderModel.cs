@@ -77,13 +77,15 @@ public sealed class T5Block : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    internal T5Attention Attention => ((T5LayerSelfAttention)layer[0]).Attention;
-    internal T5LayerFF FeedForward => (T5LayerFF)layer[1];
+    T5LayerSelfAttention SelfAttentionLayer => (T5LayerSelfAttention)layer[0];
+    T5LayerFF FeedForwardLayer => (T5LayerFF)layer[1];
+
+    internal T5Attention Attention => SelfAttentionLayer.Attention;
 
     public override Tensor forward(Tensor hidden, Tensor positionBias)
     {
-        hidden = ClampFloat16(((T5LayerSelfAttention)layer[0]).call(hidden, positionBias));
-        return ClampFloat16(FeedForward.call(hidden));
+        hidden = ClampFloat16(SelfAttentionLayer.call(hidden, positionBias));
+        return ClampFloat16(FeedForwardLayer.call(hidden));
     }
 
     /// <summary>T5Block's float16 guard: clamp to the largest finite value (1000 below it once an infinity appeared).</summary>
