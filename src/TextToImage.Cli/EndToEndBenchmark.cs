@@ -6,7 +6,8 @@ namespace TextToImage.Cli;
 
 /// <summary>
 /// Whole generations with a model's defaults (the cascade up to its largest size, PNG encoding
-/// excluded): one image, and a 4-image job batched and per-image, as ratios to the one image.
+/// excluded): one image, a 4-image job batched and per-image, and 8 one-image jobs one after
+/// another or as the serving batcher runs them (one batch), as ratios to the one image.
 /// </summary>
 static class EndToEndBenchmark
 {
@@ -19,12 +20,24 @@ static class EndToEndBenchmark
             using var result = pipeline.Generate(new GenerationRequest { Prompt = "a red apple", Seed = 1, NumImages = images, Sampling = mode });
         }, repeats);
 
+        // Eight one-image jobs, each its own prompt and seed, as the serving batcher (Jobs:MaxBatchImages 8) runs them.
+        var jobs = Enumerable.Range(0, 8).Select(i => new GenerationRequest { Prompt = $"a red apple {i}", Seed = 100 + i }).ToList();
+        double EightJobs(bool batched) => UNetBenchmark.EndToEnd(() =>
+        {
+            if (!batched)
+                foreach (var job in jobs) pipeline.Generate(job).Dispose();
+            else
+                foreach (var result in pipeline.GenerateBatch([.. jobs.Select(job => new BatchedGeneration(job))])) result?.Dispose();
+        }, repeats);
+
         var one = Time(1, SamplingMode.Batched);
         var rows = new (string Name, double Seconds)[]
         {
             ("1 image", one),
             ("4 images, batched", Time(4, SamplingMode.Batched)),
             ("4 images, per-image", Time(4, SamplingMode.PerImage)),
+            ("8 one-image jobs, one after another", EightJobs(batched: false)),
+            ("8 one-image jobs, one serving batch", EightJobs(batched: true)),
         };
         var table = new Table().Title($"end to end: {model.Name}, defaults, {string.Join(" -> ", model.Resolutions)} px, median of {repeats}");
         foreach (var column in new[] { "job", "seconds", "x one image" }) table.AddColumn(new TableColumn(column).RightAligned());

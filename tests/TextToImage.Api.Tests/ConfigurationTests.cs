@@ -301,6 +301,7 @@ public sealed class ReadinessCheckTests
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TextToImage.Service.Models.ModelCatalog>.Instance);
         using var engine = new TextToImage.Service.Models.CascadeEngine(catalog,
             Microsoft.Extensions.Options.Options.Create(new TextToImage.Service.Hosting.ModelsOptions()),
+            Microsoft.Extensions.Options.Options.Create(new TextToImage.Service.Hosting.JobsOptions()),
             new TextToImage.Service.Telemetry.ServiceMetrics(new TestMeterFactory()),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TextToImage.Service.Models.CascadeEngine>.Instance);
         var check = new TextToImage.Api.Infrastructure.ModelCheck(catalog, engine,

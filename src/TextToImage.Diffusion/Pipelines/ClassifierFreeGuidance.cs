@@ -10,16 +10,23 @@ namespace TextToImage.Diffusion.Pipelines;
 /// </summary>
 public static class ClassifierFreeGuidance
 {
-    public static Tensor Combine(Tensor output, double scale, int imageChannels)
+    public static Tensor Combine(Tensor output, double scale, int imageChannels) =>
+        Combine(output, difference => scale * difference, imageChannels);
+
+    /// <param name="scales">One scale per image, [N, 1, 1, 1] (images of a batch that asked for different guidance).</param>
+    public static Tensor Combine(Tensor output, Tensor scales, int imageChannels) =>
+        Combine(output, difference => scales * difference, imageChannels);
+
+    static Tensor Combine(Tensor output, Func<Tensor, Tensor> scaled, int imageChannels)
     {
         var halves = output.chunk(2);
         var (conditional, unconditional) = (halves[0], halves[1]);
         if (output.shape[1] == imageChannels)
-            return unconditional + scale * (conditional - unconditional);
+            return unconditional + scaled(conditional - unconditional);
 
         var condPrediction = conditional[.., ..imageChannels];
         var uncondPrediction = unconditional[.., ..imageChannels];
         var variance = conditional[.., imageChannels..];
-        return cat([uncondPrediction + scale * (condPrediction - uncondPrediction), variance], 1);
+        return cat([uncondPrediction + scaled(condPrediction - uncondPrediction), variance], 1);
     }
 }

@@ -24,11 +24,22 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// <param name="guide">A user's picture to start from (SDEdit) or to keep outside a mask (inpainting); null samples from noise.</param>
     /// <returns>[N, C, H, W] float32 samples on the stage's device, in the caller's dispose scope.</returns>
     public Tensor Sample(int count, TextEmbeddings text, Tensor? lowResolution, StageGuide? guide, Action<int, int> onStep,
-        CancellationToken cancellation)
+        CancellationToken cancellation) =>
+        Sample(SamplingGroups.Single(count, settings.GuidanceScale, onStep, cancellation), text, lowResolution, guide);
+
+    /// <summary>
+    /// Samples several callers' images in one batch (<paramref name="groups"/>, each with its own guidance scale,
+    /// progress and cancellation). A caller that cancels is dropped at the next step with its rows; the returned
+    /// samples are those of <paramref name="groups"/>' <see cref="SamplingGroups.Active"/> groups, in order.
+    /// </summary>
+    public Tensor Sample(SamplingGroups groups, TextEmbeddings text, Tensor? lowResolution, StageGuide? guide)
     {
+        var count = groups.Images;
         var rows = settings.UsesGuidance ? 2 * count : count;
-        if (count < 1 || text.Count != rows)
+        if (text.Count != rows)
             throw new ArgumentException($"{count} images with{(settings.UsesGuidance ? "" : "out")} guidance need {rows} text rows, not {text.Count}.");
+        if (groups.Active.Count > 1 && (guide is not null || mode == SamplingMode.PerImage))
+            throw new ArgumentException("Only batched text-to-image sampling takes several callers' images in one batch.");
         using var scheduler = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
         if (settings.Timesteps is { } timesteps) scheduler.SetTimesteps(timesteps);
         else scheduler.SetTimesteps(settings.Steps);
@@ -50,23 +61,63 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         var keep = guide?.Mask is { } mask ? new KnownRegion(original!, mask.to(target.Device), scheduler.Schedule, noise) : null;
 
         if (guide is { Resamples: true })
-            return Resample(sample, ladder, start, guide, text, lowResInput, keep!, onStep, cancellation);
+            return Resample(sample, ladder, start, guide, text, lowResInput, keep!, groups);
 
+        using var batch = new BatchRows(sample, text, lowResInput);
         var total = ladder.Count - start;
         for (var i = start; i < ladder.Count; i++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            if (groups.DropCanceled() is { } kept) batch.Keep(kept, settings.UsesGuidance, scheduler, noise);
             using var step = NewDisposeScope();
             var t = ladder[i];
-            var output = Predict(sample, t, text, lowResInput);
-            var next = scheduler.Step(output, t, sample, noise).PrevSample;
+            var output = Predict(batch.Sample, t, batch.Text, batch.LowResInput, groups);
+            var next = scheduler.Step(output, t, batch.Sample, noise).PrevSample;
             if (keep is not null) next = keep.Blend(next, i + 1 < ladder.Count ? ladder[i + 1] : -1);
             next.MoveToOuterDisposeScope();
-            sample.Dispose();
-            sample = next;
-            onStep(i + 1 - start, total);
+            batch.Advance(next);
+            groups.Stepped(i + 1 - start, total);
         }
-        return sample;
+        return batch.Sample;
+    }
+
+    /// <summary>
+    /// The batch's per-row tensors, which shrink together when a caller leaves. The narrowed low-resolution rows
+    /// live in the caller's scope, as the original does; narrowed text rows are this object's (the caller owns the original).
+    /// </summary>
+    sealed class BatchRows(Tensor sample, TextEmbeddings text, Tensor? lowResInput) : IDisposable
+    {
+        bool ownsText;
+
+        public Tensor Sample { get; private set; } = sample;
+        public TextEmbeddings Text { get; private set; } = text;
+        public Tensor? LowResInput { get; private set; } = lowResInput;
+
+        public void Keep(long[] rows, bool guided, IScheduler scheduler, NoiseSource noise)
+        {
+            var count = Sample.shape[0];
+            using var index = tensor(rows, device: Sample.device);
+            var next = Sample.index_select(0, index);
+            Sample.Dispose();
+            Sample = next;
+            // Text rows are images' rows, then (guided) their contrast rows at count + i.
+            var text = Text.Select(guided ? [.. rows, .. rows.Select(r => count + r)] : rows);
+            Dispose();
+            (Text, ownsText) = (text, true);
+            LowResInput = LowResInput?.index_select(0, index);
+            scheduler.KeepRows(rows);
+            noise.KeepRows(rows);
+        }
+
+        public void Advance(Tensor next)
+        {
+            Sample.Dispose();
+            Sample = next;
+        }
+
+        public void Dispose()
+        {
+            if (ownsText) Text.Dispose();
+        }
     }
 
     /// <summary>
@@ -75,7 +126,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// single step from its timestep to the next rung's (first order for DPM-Solver++).
     /// </summary>
     Tensor Resample(Tensor sample, IReadOnlyList<int> ladder, int start, StageGuide guide, TextEmbeddings text, Tensor? lowResInput,
-        KnownRegion keep, Action<int, int> onStep, CancellationToken cancellation)
+        KnownRegion keep, SamplingGroups groups)
     {
         int Level(int rung) => rung < ladder.Count ? ladder[rung] : -1;
         var walk = RepaintWalk.Rungs(start, ladder.Count, guide.JumpLength, guide.JumpCount);
@@ -83,7 +134,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         var done = 0;
         for (var m = 1; m < walk.Count; m++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            // One caller only (Sample's check): a cancel ends the walk.
+            groups.DropCanceled();
             using var step = NewDisposeScope();
             var (from, to) = (Level(walk[m - 1]), Level(walk[m]));
             Tensor next;
@@ -91,7 +143,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
             {
                 using var single = SchedulerFactory.Create(settings.Sampler, stage.Scheduler, settings.Eta);
                 single.SetTimesteps(to >= 0 ? [from, to] : [from]);
-                var output = Predict(sample, from, text, lowResInput);
+                var output = Predict(sample, from, text, lowResInput, groups);
                 next = keep.Blend(single.Step(output, from, sample, noise).PrevSample, to);
             }
             else
@@ -101,31 +153,33 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
             next.MoveToOuterDisposeScope();
             sample.Dispose();
             sample = next;
-            if (walk[m] > walk[m - 1]) onStep(++done, total);
+            if (walk[m] > walk[m - 1]) groups.Stepped(++done, total);
         }
         return sample;
     }
 
     /// <summary>
     /// The text rows <see cref="Sample"/> takes, from <paramref name="encoded"/>: row <paramref name="prompts"/>[i] for image i,
-    /// then, when guiding, <paramref name="contrast"/> (the negative or empty prompt) once per image; on the target.
+    /// then, when guiding, row <paramref name="contrasts"/>[i] (its negative or empty prompt) for image i; on the target.
     /// </summary>
-    public static TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, long contrast, bool guided, ComputeTarget target)
+    public static TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, IReadOnlyList<long> contrasts, bool guided,
+        ComputeTarget target)
     {
-        var rows = guided ? prompts.Concat(prompts.Select(_ => contrast)).ToList() : prompts;
+        if (contrasts.Count != prompts.Count) throw new ArgumentException($"{prompts.Count} prompt rows need as many contrast rows, not {contrasts.Count}.");
+        var rows = guided ? prompts.Concat(contrasts).ToList() : prompts;
         using var selected = encoded.Select(rows);
         return selected.To(target.Device, target.DType);
     }
 
     /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>
-    Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
+    Tensor Predict(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput, SamplingGroups groups)
     {
         var count = (int)sample.shape[0];
-        if (mode == SamplingMode.Batched || count == 1) return Forward(sample, t, text, lowResInput);
+        if (mode == SamplingMode.Batched || count == 1) return Forward(sample, t, text, lowResInput, groups);
         return cat(Enumerable.Range(0, count).Select(image =>
         {
             using var rows = text.Select(settings.UsesGuidance ? [image, count + image] : [image]);
-            return Forward(sample[image..(image + 1)], t, rows, lowResInput?[image..(image + 1)]);
+            return Forward(sample[image..(image + 1)], t, rows, lowResInput?[image..(image + 1)], groups);
         }).ToArray());
     }
 
@@ -135,7 +189,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// kernels choose their blocking by batch size, so a row computed in a batch differs in its last bits from the
     /// same row alone, and over many steps that flips pixels.
     /// </summary>
-    Tensor Forward(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput)
+    Tensor Forward(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput, SamplingGroups groups)
     {
         var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(target.DType);
         if (settings.UsesGuidance) input = cat([input, input], 0);
@@ -144,7 +198,11 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
         var mask = stage.UseTextMask ? text.Mask : null;
         var output = stage.Network.forward(input, timesteps, text.TokenStates, mask, labels).to_type(ScalarType.Float32);
-        return settings.UsesGuidance ? ClassifierFreeGuidance.Combine(output, settings.GuidanceScale, stage.ImageChannels) : output;
+        if (!settings.UsesGuidance) return output;
+        // Per-image mode has one caller (the check in Sample), so its slices of one image always share a scale.
+        return groups.UniformGuidanceScale is { } scale
+            ? ClassifierFreeGuidance.Combine(output, scale, stage.ImageChannels)
+            : ClassifierFreeGuidance.Combine(output, groups.GuidanceScaleRows(sample.device), stage.ImageChannels);
     }
 
     /// <summary>

@@ -212,6 +212,14 @@ public sealed class DpmSolverMultistepScheduler : SchedulerBase
 
     static float Lambda(float alpha, float sigma) => MathF.Log(alpha) - MathF.Log(sigma);
 
+    public override void KeepRows(long[] rows)
+    {
+        if (_previousOriginal is null) return;
+        using var scope = NewDisposeScope();
+        using var index = tensor(rows, device: _previousOriginal.device);
+        ReplacePreviousOriginal(_previousOriginal.index_select(0, index));
+    }
+
     void ReplacePreviousOriginal(Tensor? predOriginalSample)
     {
         _previousOriginal?.Dispose();

@@ -33,6 +33,12 @@ public interface IScheduler : IDisposable
     /// </summary>
     SchedulerStepOutput Step(Tensor modelOutput, int timestep, Tensor sample, NoiseSource? noise = null);
 
+    /// <summary>
+    /// Keeps only these batch rows of the state carried between steps (a multistep sampler's history), when
+    /// the sample drops rows mid-walk (a caller of a shared batch cancelled). Stateless samplers keep nothing.
+    /// </summary>
+    void KeepRows(long[] rows);
+
     /// <summary>q(x_t | x_0) for per-row timesteps; see <see cref="NoiseSchedule.AddNoise"/>.</summary>
     Tensor AddNoise(Tensor original, Tensor noise, Tensor timesteps);
 }

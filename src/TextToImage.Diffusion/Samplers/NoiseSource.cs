@@ -24,6 +24,10 @@ public abstract class NoiseSource : IDisposable
     /// <summary>Draws a float32 CPU tensor of the given shape.</summary>
     protected abstract Tensor DrawCpuFloat32(long[] shape);
 
+    /// <summary>Keeps the generators of these batch rows only (a caller of a shared batch left it).</summary>
+    public virtual void KeepRows(long[] rows) =>
+        throw new NotSupportedException($"{GetType().Name} has no per-row generators to drop rows from.");
+
     public void Dispose()
     {
         Dispose(true);
@@ -59,7 +63,7 @@ public sealed class GeneratorNoise(Generator generator) : NoiseSource
 /// </summary>
 public sealed class PerSampleNoise : NoiseSource
 {
-    readonly IReadOnlyList<Generator> _generators;
+    IReadOnlyList<Generator> _generators;
 
     public PerSampleNoise(IReadOnlyList<Generator> generators)
     {
@@ -76,6 +80,14 @@ public sealed class PerSampleNoise : NoiseSource
         rowShape[0] = 1;
         var rows = _generators.Select(g => torch.randn(rowShape, ScalarType.Float32, CPU, generator: g)).ToArray();
         return torch.cat(rows, 0);
+    }
+
+    public override void KeepRows(long[] rows)
+    {
+        var kept = rows.Select(row => _generators[(int)row]).ToList();
+        if (kept.Count == 0) throw new ArgumentException("Keep at least one row.", nameof(rows));
+        foreach (var dropped in _generators.Except(kept)) dropped.Dispose();
+        _generators = kept;
     }
 
     protected override void Dispose(bool disposing)

@@ -78,6 +78,8 @@ public abstract class SchedulerBase : IScheduler
 
     public Tensor AddNoise(Tensor original, Tensor noise, Tensor timesteps) => Schedule.AddNoise(original, noise, timesteps);
 
+    public virtual void KeepRows(long[] rows) { }
+
     public void Dispose()
     {
         Dispose(true);

@@ -23,11 +23,13 @@ public sealed class JobsOptions
     public string Queue { get; set; } = "generation";
 
     /// <summary>
-    /// Jobs one process runs at a time. Only 1: a process drives one device, and the engine runs one
-    /// job on it at a time, so a second Hangfire worker would claim a job and then wait, shown as
-    /// running while it is not. More jobs at once means more worker processes (one per device).
+    /// Images a process may run through the network in one batch. Above 1, text-to-image jobs that waited for
+    /// the device together (same model, resolution, sampler and steps; guidance, prompts and seeds may differ)
+    /// run as one batch of up to this many images, each keeping its progress, cancel and outputs. The process
+    /// then claims up to this many jobs at once (Hangfire workers), the rest waiting for the device. 1 (the
+    /// default) runs one job at a time.
     /// </summary>
-    public int WorkerCount { get; set; } = 1;
+    public int MaxBatchImages { get; set; } = 1;
 
     /// <summary>Whether the API process also runs the generation worker (the embedded default).</summary>
     public bool InProcessWorker { get; set; } = true;

@@ -64,7 +64,8 @@ public static class ServiceRegistration
             {
                 var jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
                 server.Queues = [jobs.Queue];
-                server.WorkerCount = jobs.WorkerCount;
+                // Each job has at least one image: a batch of MaxBatchImages needs as many jobs claimed at once.
+                server.WorkerCount = jobs.MaxBatchImages;
                 server.CancellationCheckInterval = TimeSpan.FromSeconds(1);
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });

@@ -11,14 +11,17 @@ namespace TextToImage.Service.Models;
 
 /// <summary>
 /// The engine's cascade behind <see cref="IGenerationEngine"/>: loads each model once, on first
-/// use or warm-up, and keeps it. Generations run one at a time per process: a device runs one
-/// cascade at a time best, and the text encoder's cache is not thread-safe.
+/// use or warm-up, and keeps it. The device runs one thing at a time (and the text encoder's cache
+/// is not thread-safe): a job runs alone, or, with <c>Jobs:MaxBatchImages</c> above 1, text-to-image
+/// jobs that waited for the device together go through the network as one batch.
 /// </summary>
-public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, ServiceMetrics metrics, ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
+public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> options, IOptions<JobsOptions> jobs, ServiceMetrics metrics,
+    ILogger<CascadeEngine> log) : IGenerationEngine, IDisposable
 {
     // Written under the gate; read without it, so health and model listings never wait for a load or a job.
     readonly ConcurrentDictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
     readonly Lock gate = new();
+    readonly DeviceQueue<EngineJob> device = new();
     ComputeTarget? target;
 
     readonly ConcurrentDictionary<string, string> failures = new(StringComparer.Ordinal);
@@ -37,62 +40,150 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
     public IReadOnlyList<StageFiles> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress,
         Action<StageFiles> stageCompleted, CancellationToken cancellation)
     {
-        lock (gate)
+        var job = new EngineJob(parameters, progress, stageCompleted, cancellation);
+        // Per-image ("reproducible") sampling gains nothing from company; edits and upscales carry pictures of their own.
+        if (jobs.Value.MaxBatchImages > 1 && parameters.Kind == JobKinds.Generation && !parameters.Reproducible)
+            return device.Batched(job, FormBatch, RunBatch, cancellation);
+        return device.Alone(() => RunAlone(job, inputs), cancellation);
+    }
+
+    IReadOnlyList<StageFiles> RunAlone(EngineJob job, UploadedInputs? inputs)
+    {
+        var parameters = job.Parameters;
+        var model = LoadedModel(parameters.Model);
+        var request = job.Request;
+        metrics.BatchRan(1);
+        try
         {
-            var model = Model(parameters.Model);
-            var request = new GenerationRequest
+            using var pictures = JobPictures.Decode(parameters, inputs);
+            job.Metadata = JobMetadata(parameters, hasMask: pictures.Mask is not null);
+            using var result = parameters.Kind switch
             {
-                Prompt = parameters.Prompt,
-                NegativePrompt = parameters.NegativePrompt,
-                NumImages = parameters.NumImages,
-                Seed = parameters.Seed,
-                Resolution = parameters.Resolution,
-                Sampling = parameters.Reproducible ? SamplingMode.PerImage : SamplingMode.Batched,
-                Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
+                JobKinds.Generation => new CascadePipeline(model).Generate(request, job.OnProgress, stage => job.OnStage(stage, model), job.Cancellation),
+                JobKinds.Edit => new ImageEditPipeline(model).Edit(new EditRequest
+                {
+                    Generation = request,
+                    Image = pictures.Image!,
+                    Mask = pictures.Mask,
+                    Strength = parameters.Strength ?? 1,
+                    JumpLength = parameters.JumpLength ?? 0,
+                    JumpCount = parameters.JumpCount ?? 0,
+                }, job.OnProgress, stage => job.OnStage(stage, model), job.Cancellation),
+                // An upscale's steps, sampler and guidance are its first super-resolution stage's (no base stage runs).
+                JobKinds.Upscale => new UpscalePipeline(model).Upscale(new UpscaleRequest
+                {
+                    Generation = request with { Stages = [null, request.Stages![0]] },
+                    Image = pictures.Image!,
+                    NoiseLevel = parameters.NoiseLevel,
+                }, job.OnProgress, stage => job.OnStage(stage, model), job.Cancellation),
+                var other => throw new InvalidOperationException($"Unknown job kind '{other}'."),
             };
-            var stages = new List<StageFiles>();
-            var encoding = parameters.Encoding();
-            IReadOnlyDictionary<string, string>? jobMetadata = null;
-            void OnProgress(GenerationProgress p) => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps));
-            void OnStage(StageResult stage)
-            {
-                var pngs = new StageFiles(stage.StageIndex, stage.StageName, stage.Resolution, GeneratedImages.Encode(stage, request, model, jobMetadata, encoding), stage.Elapsed);
-                stages.Add(pngs);
-                stageCompleted(pngs);
-            }
+            return job.Stages;
+        }
+        catch (InvalidGenerationRequestException e)
+        {
+            throw Rejected(e);
+        }
+    }
+
+    /// <summary>
+    /// The job, then the waiting jobs (in arrival order) for the same model with the same batch key, while their
+    /// images fit in <c>Jobs:MaxBatchImages</c>. A waiting job that cannot run at all fails here, on its own.
+    /// </summary>
+    IReadOnlyList<EngineJob> FormBatch(EngineJob job, IReadOnlyList<EngineJob> waiting)
+    {
+        var model = LoadedModel(job.Parameters.Model);
+        var pipeline = new CascadePipeline(model);
+        var key = BatchKey(pipeline, job);
+        var batch = new List<EngineJob> { job };
+        var images = job.Request.NumImages;
+        foreach (var other in waiting.Where(w => w.Parameters.Model == job.Parameters.Model))
+        {
+            if (images + other.Request.NumImages > jobs.Value.MaxBatchImages) continue;
             try
             {
-                using var pictures = JobPictures.Decode(parameters, inputs);
-                jobMetadata = JobMetadata(parameters, hasMask: pictures.Mask is not null);
-                using var result = parameters.Kind switch
-                {
-                    JobKinds.Generation => new CascadePipeline(model).Generate(request, OnProgress, OnStage, cancellation),
-                    JobKinds.Edit => new ImageEditPipeline(model).Edit(new EditRequest
-                    {
-                        Generation = request,
-                        Image = pictures.Image!,
-                        Mask = pictures.Mask,
-                        Strength = parameters.Strength ?? 1,
-                        JumpLength = parameters.JumpLength ?? 0,
-                        JumpCount = parameters.JumpCount ?? 0,
-                    }, OnProgress, OnStage, cancellation),
-                    // An upscale's steps, sampler and guidance are its first super-resolution stage's (no base stage runs).
-                    JobKinds.Upscale => new UpscalePipeline(model).Upscale(new UpscaleRequest
-                    {
-                        Generation = request with { Stages = [null, request.Stages![0]] },
-                        Image = pictures.Image!,
-                        NoiseLevel = parameters.NoiseLevel,
-                    }, OnProgress, OnStage, cancellation),
-                    var other => throw new InvalidOperationException($"Unknown job kind '{other}'."),
-                };
-                return stages;
+                if (BatchKey(pipeline, other) != key) continue;
             }
-            // Only the engine's own type is the caller's fault; any other error (an ArgumentException
-            // from a bug included) is internal, and the job is tried again.
-            catch (InvalidGenerationRequestException e)
+            catch (GenerationRejectedException e)
             {
-                throw new GenerationRejectedException(JobError.InvalidRequest, e.Message, e);
+                other.Fail(e);
+                continue;
             }
+            batch.Add(other);
+            images += other.Request.NumImages;
+        }
+        return batch;
+    }
+
+    static string? BatchKey(CascadePipeline pipeline, EngineJob job)
+    {
+        try
+        {
+            return pipeline.BatchKey(job.Request);
+        }
+        catch (InvalidGenerationRequestException e)
+        {
+            throw Rejected(e);
+        }
+    }
+
+    void RunBatch(IReadOnlyList<EngineJob> batch)
+    {
+        // A job that failed while the batch formed (FormBatch) was completed there; the rest run.
+        var model = LoadedModel(batch[0].Parameters.Model);
+        if (batch.Count > 1) log.LogInformation("One batch of {Jobs} jobs ({Images} images).", batch.Count, batch.Sum(j => j.Request.NumImages));
+        metrics.BatchRan(batch.Count);
+        foreach (var job in batch) job.Metadata = JobMetadata(job.Parameters, hasMask: false);
+        var results = new CascadePipeline(model).GenerateBatch([.. batch.Select(job =>
+            new BatchedGeneration(job.Request, job.OnProgress, stage => job.OnStage(stage, model), job.Cancellation))]);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            using var result = results[i];
+            if (result is null) batch[i].Fail(new OperationCanceledException(batch[i].Cancellation));
+            else batch[i].Succeed(batch[i].Stages);
+        }
+    }
+
+    // Only the engine's own type is the caller's fault; any other error (an ArgumentException
+    // from a bug included) is internal, and the job is tried again.
+    static GenerationRejectedException Rejected(InvalidGenerationRequestException e) => new(JobError.InvalidRequest, e.Message, e);
+
+    /// <summary>
+    /// One job on its way through the engine: its request, and its stages' files as they come (encoded in the
+    /// job's format with its metadata), whether it runs alone or in a batch.
+    /// </summary>
+    sealed class EngineJob(GenerationParameters parameters, Action<JobProgress> progress, Action<StageFiles> stageCompleted,
+        CancellationToken cancellation) : QueuedJob
+    {
+        readonly List<StageFiles> stages = [];
+
+        public GenerationParameters Parameters { get; } = parameters;
+        public CancellationToken Cancellation { get; } = cancellation;
+
+        public GenerationRequest Request { get; } = new()
+        {
+            Prompt = parameters.Prompt,
+            NegativePrompt = parameters.NegativePrompt,
+            NumImages = parameters.NumImages,
+            Seed = parameters.Seed,
+            Resolution = parameters.Resolution,
+            Sampling = parameters.Reproducible ? SamplingMode.PerImage : SamplingMode.Batched,
+            Stages = [new StageOptions { Sampler = parameters.Sampler, Steps = parameters.Steps, GuidanceScale = parameters.GuidanceScale }],
+        };
+
+        /// <summary>What its images record beyond the stages' settings (set before it runs).</summary>
+        public IReadOnlyDictionary<string, string>? Metadata { get; set; }
+
+        public IReadOnlyList<StageFiles> Stages => stages;
+
+        public void OnProgress(GenerationProgress p) => progress(new JobProgress(p.StageName, p.StageIndex, p.StageCount, p.Step, p.TotalSteps));
+
+        public void OnStage(StageResult stage, CascadeModel model)
+        {
+            var files = new StageFiles(stage.StageIndex, stage.StageName, stage.Resolution,
+                GeneratedImages.Encode(stage, Request, model, Metadata, Parameters.Encoding()), stage.Elapsed);
+            stages.Add(files);
+            stageCompleted(files);
         }
     }
 
@@ -110,6 +201,11 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         }
         if (parameters.Kind == JobKinds.Upscale && parameters.NoiseLevel is { } noise) metadata["noise_level"] = Number(noise);
         return metadata;
+    }
+
+    CascadeModel LoadedModel(string name)
+    {
+        lock (gate) return Model(name);
     }
 
     CascadeModel Model(string name)

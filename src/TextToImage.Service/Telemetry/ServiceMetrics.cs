@@ -17,6 +17,7 @@ public sealed class ServiceMetrics
 
     readonly Counter<long> submitted, completed, steps, imagesStored, webhookDeliveries;
     readonly Histogram<double> stageSeconds, modelLoadSeconds;
+    readonly Histogram<long> batchJobs;
 
     public ServiceMetrics(IMeterFactory meters)
     {
@@ -28,6 +29,7 @@ public sealed class ServiceMetrics
         webhookDeliveries = meter.CreateCounter<long>("t2i.webhook.deliveries", "{delivery}", "Webhook delivery attempts, by outcome.");
         stageSeconds = meter.CreateHistogram<double>("t2i.stage.duration", "s", "Seconds each cascade stage of a job took, by stage.");
         modelLoadSeconds = meter.CreateHistogram<double>("t2i.model.load.duration", "s", "Seconds loading a model took, by model.");
+        batchJobs = meter.CreateHistogram<long>("t2i.batch.jobs", "{job}", "Jobs that went through the network together in one run of the device (1: alone).");
     }
 
     public void Submitted(string kind) => submitted.Add(1, new KeyValuePair<string, object?>("kind", kind));
@@ -40,6 +42,8 @@ public sealed class ServiceMetrics
     public void StageFinished(string stage, TimeSpan elapsed) => stageSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("stage", stage));
 
     public void ImagesStored(int count, bool final) => imagesStored.Add(count, new KeyValuePair<string, object?>("kind", final ? "final" : "stage"));
+
+    public void BatchRan(int jobs) => batchJobs.Record(jobs);
 
     public void ModelLoaded(string model, TimeSpan elapsed) => modelLoadSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
 

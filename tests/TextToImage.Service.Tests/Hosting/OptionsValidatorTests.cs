@@ -25,12 +25,12 @@ public sealed class OptionsValidatorTests
     {
         var problems = Failures(new JobsOptionsValidator(Configuration()).Validate(null, new JobsOptions
         {
-            Storage = (JobStoreEngine)7, WorkerCount = 2, MaxQueueLength = 0, MaxAttempts = 11, LeaseDuration = TimeSpan.FromSeconds(1),
+            Storage = (JobStoreEngine)7, MaxBatchImages = 0, MaxQueueLength = 0, MaxAttempts = 11, LeaseDuration = TimeSpan.FromSeconds(1),
             QueuePollInterval = TimeSpan.Zero,
         }));
         Assert.Equal(6, problems.Count);
         Assert.Contains("Jobs:Storage '7' is not supported; use 'sqlite', 'postgresql'", problems);
-        Assert.Contains(problems, p => p.StartsWith("Jobs:WorkerCount must be 1, not 2"));
+        Assert.Contains("Jobs:MaxBatchImages must be between 1 and 64, not 0", problems);
         Assert.Contains(problems, p => p.StartsWith("Jobs:MaxAttempts") && p.EndsWith("not 11"));
         Assert.Contains(problems, p => p.StartsWith("Jobs:QueuePollInterval"));
     }

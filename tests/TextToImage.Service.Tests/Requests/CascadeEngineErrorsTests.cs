@@ -16,7 +16,7 @@ public sealed class CascadeEngineErrorsTests(TinyModelFixture model) : IClassFix
     {
         var catalog = new ModelCatalog([model.Folder["models"]], null, NullLogger<ModelCatalog>.Instance);
         using var engine = new CascadeEngine(catalog, Options.Create(new ModelsOptions { Device = ModelDevice.Cpu }),
-            new ServiceMetrics(new TestMeterFactory()),
+            Options.Create(new JobsOptions()), new ServiceMetrics(new TestMeterFactory()),
             NullLogger<CascadeEngine>.Instance);
         var parameters = new GenerationParameters
         {
