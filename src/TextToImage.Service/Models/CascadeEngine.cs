@@ -88,7 +88,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
 
     /// <summary>
     /// The job, then the waiting jobs (in arrival order) for the same model with the same batch key, while their
-    /// images fit in <c>Jobs:MaxBatchImages</c>. A waiting job that cannot run at all fails here, on its own.
+    /// images fit in <c>Jobs:MaxBatchImages</c>.
     /// </summary>
     IReadOnlyList<EngineJob> FormBatch(EngineJob job, IReadOnlyList<EngineJob> waiting)
     {
@@ -100,13 +100,13 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         foreach (var other in waiting.Where(w => w.Parameters.Model == job.Parameters.Model))
         {
             if (images + other.Request.NumImages > jobs.Value.MaxBatchImages) continue;
+            // A waiting job that cannot run stays behind: it meets its error when it takes the device itself.
             try
             {
                 if (BatchKey(pipeline, other) != key) continue;
             }
-            catch (GenerationRejectedException e)
+            catch (GenerationRejectedException)
             {
-                other.Fail(e);
                 continue;
             }
             batch.Add(other);
@@ -129,7 +129,6 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
 
     void RunBatch(IReadOnlyList<EngineJob> batch)
     {
-        // A job that failed while the batch formed (FormBatch) was completed there; the rest run.
         var model = LoadedModel(batch[0].Parameters.Model);
         if (batch.Count > 1) log.LogInformation("One batch of {Jobs} jobs ({Images} images).", batch.Count, batch.Sum(j => j.Request.NumImages));
         metrics.BatchRan(batch.Count);

@@ -63,7 +63,16 @@ public sealed class DeviceQueue<TJob> where TJob : QueuedJob
         IReadOnlyList<TJob> batch;
         lock (waiting)
         {
-            batch = form(job, [.. waiting.Where(w => !ReferenceEquals(w, job))]);
+            try
+            {
+                batch = form(job, [.. waiting.Where(w => !ReferenceEquals(w, job))]);
+            }
+            catch
+            {
+                // The job cannot run (its model does not load, its request is invalid): it leaves the queue with the error.
+                waiting.Remove(job);
+                throw;
+            }
             foreach (var member in batch)
             {
                 member.Taken = true;
