@@ -63,8 +63,8 @@ public sealed class CascadePipeline(CascadeModel model)
         Func<int, StageGuide?>? guides)
     {
         if (generations.Count == 0) throw new ArgumentException("Give at least one request.", nameof(generations));
-        if (generations.Count > 1 && (lowResolution is not null || guides is not null || BatchKey(generations[0].Request) is not { } key
-                                      || generations.Any(g => BatchKey(g.Request) != key)))
+        if (generations.Count > 1 && (lowResolution is not null || guides is not null
+                                      || generations.Select(g => BatchKey(g.Request)).Distinct().ToList() is not [not null]))
             throw new ArgumentException("Requests share a batch only in text-to-image sampling, with the same BatchKey.", nameof(generations));
         var settings = generations.Select(g => Resolve(g.Request, firstStage)).ToList();
         var stageCount = settings[0].Count;
@@ -165,7 +165,6 @@ public sealed class CascadePipeline(CascadeModel model)
             ? index + 1
             : throw new InvalidGenerationRequestException($"Resolution {resolution} is not one of this model's: {string.Join(", ", Model.Resolutions)}.");
     }
-
 }
 
 /// <summary>One request of a serving batch, with its own progress, stage results and cancellation (see <see cref="CascadePipeline.GenerateBatch"/>).</summary>

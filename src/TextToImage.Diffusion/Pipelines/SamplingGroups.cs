@@ -34,7 +34,7 @@ internal sealed class SamplingGroups
 
     /// <summary>
     /// Drops the groups whose caller cancelled; returns the image rows that stay (in order), or null when
-    /// none left. Throws <see cref="OperationCanceledException"/> (with the last caller's token) when no group is left.
+    /// no caller cancelled. Throws <see cref="OperationCanceledException"/> (with the last caller's token) when no group is left.
     /// </summary>
     public long[]? DropCanceled()
     {
