@@ -17,8 +17,8 @@ public sealed partial class BatchedJobsApiTests
     // As the engine's batched-sampling tolerance: a batch changes the last bits of the network's sums, not the picture.
     const int LevelTolerance = 4;
 
-    static object Job(string prompt, long seed, double guidance) =>
-        new { prompt, seed, guidanceScale = guidance, steps = 250, sampler = "ddpm", resolution = 16 };
+    static object Job(string prompt, long seed, double guidance, int steps = 500) =>
+        new { prompt, seed, guidanceScale = guidance, steps, sampler = "ddpm", resolution = 16 };
 
     [Fact]
     public async Task Jobs_that_waited_together_run_as_one_batch_and_a_cancel_removes_only_its_job()
@@ -27,13 +27,15 @@ public sealed partial class BatchedJobsApiTests
         using var api = host.Client();
         await api.WaitUntilReady();
 
-        // The device is busy with a first job while three more are claimed and wait for it.
-        var busy = await api.Submit(Job("busy", 1, 3));
+        // The device is busy with a first job (long enough not to end by itself) while three more are claimed and
+        // wait for it. "running" is set at the claim, before a job reaches the device: the gauge says when all three wait.
+        var busy = await api.Submit(Job("busy", 1, 3, steps: 1000));
         await api.WaitUntil(busy, job => job["progress"]?["step"]?.GetValue<int>() > 0);
         var first = await api.Submit(Job("a red apple", 10, 3));
         var leaving = await api.Submit(Job("a blue car", 20, 5));
         var last = await api.Submit(Job("cat face", 30, 2));
-        foreach (var id in new[] { first, leaving, last }) await api.WaitUntil(id, job => ApiClient.Status(job) == "running");
+        await WaitForDevice(api, waiting: 3);
+        Assert.Equal("running", ApiClient.Status(await api.Generation(busy)));
         Assert.Equal(HttpStatusCode.Accepted, (await api.Post($"/v1/generations/{busy}/cancel", new { })).Response.StatusCode);
 
         // The three run together: each moves; one of them cancels mid-way and the others go on.
@@ -47,6 +49,7 @@ public sealed partial class BatchedJobsApiTests
         // Two device runs: the busy job alone, then the batch of three.
         var scrape = await api.Http.GetStringAsync("/metrics");
         Assert.Equal((2, 4), ((int)Value(scrape, "t2i_batch_jobs_count"), (int)Value(scrape, "t2i_batch_jobs_sum")));
+        Assert.Equal(0, Value(scrape, "t2i_device_waiting"));
 
         // Each batched job's picture is the one it gets alone, up to rounding.
         foreach (var (job, body) in new[] { (done[0], Job("a red apple", 10, 3)), (done[2], Job("cat face", 30, 2)) })
@@ -55,6 +58,13 @@ public sealed partial class BatchedJobsApiTests
             var levels = MaxLevels(await Download(api, job), await Download(api, alone));
             Assert.True(levels <= LevelTolerance, $"{job["request"]!["prompt"]}: batched {levels} levels from alone");
         }
+    }
+
+    static async Task WaitForDevice(ApiClient api, int waiting)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (Value(await api.Http.GetStringAsync("/metrics", guard.Token), "t2i_device_waiting") != waiting)
+            await Task.Delay(50, guard.Token);
     }
 
     static async Task<Image<Rgb24>> Download(ApiClient api, JsonNode job) =>

@@ -21,10 +21,16 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
     // Written under the gate; read without it, so health and model listings never wait for a load or a job.
     readonly ConcurrentDictionary<string, CascadeModel> loaded = new(StringComparer.Ordinal);
     readonly Lock gate = new();
-    readonly DeviceQueue<EngineJob> device = new();
+    readonly DeviceQueue<EngineJob> device = Observed(new DeviceQueue<EngineJob>(), metrics);
     ComputeTarget? target;
 
     readonly ConcurrentDictionary<string, string> failures = new(StringComparer.Ordinal);
+
+    static DeviceQueue<EngineJob> Observed(DeviceQueue<EngineJob> queue, ServiceMetrics metrics)
+    {
+        metrics.ObserveDeviceWaiting(() => queue.Waiting);
+        return queue;
+    }
 
     public bool IsLoaded(string name) => loaded.ContainsKey(name);
 

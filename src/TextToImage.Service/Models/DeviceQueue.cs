@@ -11,11 +11,29 @@ public sealed class DeviceQueue<TJob> where TJob : QueuedJob
 {
     readonly SemaphoreSlim device = new(1, 1);
     readonly List<TJob> waiting = [];
+    int waitingAlone;
+
+    /// <summary>Jobs waiting for the device: those no batch has taken yet, and those that will run alone.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (waiting) return waiting.Count + Volatile.Read(ref waitingAlone);
+        }
+    }
 
     /// <summary>Runs <paramref name="work"/> alone once the device is free.</summary>
     public T Alone<T>(Func<T> work, CancellationToken cancellation)
     {
-        device.Wait(cancellation);
+        Interlocked.Increment(ref waitingAlone);
+        try
+        {
+            device.Wait(cancellation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waitingAlone);
+        }
         try
         {
             return work();

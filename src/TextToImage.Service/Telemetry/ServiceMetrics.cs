@@ -19,9 +19,11 @@ public sealed class ServiceMetrics
     readonly Histogram<double> stageSeconds, modelLoadSeconds;
     readonly Histogram<long> batchJobs;
 
+    readonly Meter meter;
+
     public ServiceMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(Name);
+        meter = meters.Create(Name);
         submitted = meter.CreateCounter<long>("t2i.jobs.submitted", "{job}", "Jobs queued, by kind.");
         completed = meter.CreateCounter<long>("t2i.jobs.completed", "{job}", "Jobs ended, by status (succeeded, failed, canceled) and kind.");
         steps = meter.CreateCounter<long>("t2i.sampler.steps", "{step}", "Sampler steps run, by stage; its rate is steps per second.");
@@ -44,6 +46,10 @@ public sealed class ServiceMetrics
     public void ImagesStored(int count, bool final) => imagesStored.Add(count, new KeyValuePair<string, object?>("kind", final ? "final" : "stage"));
 
     public void BatchRan(int jobs) => batchJobs.Record(jobs);
+
+    /// <summary><c>t2i.device.waiting</c>: jobs this process has claimed that wait for its device, read when metrics are collected.</summary>
+    public void ObserveDeviceWaiting(Func<int> waiting) =>
+        meter.CreateObservableGauge("t2i.device.waiting", waiting, "{job}", "Jobs this process has claimed that wait for its device (a serving batch forms from them).");
 
     public void ModelLoaded(string model, TimeSpan elapsed) => modelLoadSeconds.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("model", model));
 
