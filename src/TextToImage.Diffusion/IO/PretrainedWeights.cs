@@ -21,19 +21,11 @@ public static class PretrainedWeights
     /// </summary>
     public static IReadOnlyDictionary<string, torch.Tensor> Load(string folder, string stem, string? variant = null, Func<string, bool>? include = null, torch.Device? device = null)
     {
-        var files = Files(folder, stem, variant);
         var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (file, names) in files)
-                foreach (var (name, tensor) in Safetensors.Load(file, device, name => (names is null || names.Contains(name)) && (include is null || include(name))))
-                    if (!tensors.TryAdd(name, tensor))
-                    {
-                        tensor.Dispose();
-                        throw new InvalidDataException($"{file}: tensor '{name}' is also in another shard of {folder}.");
-                    }
-            if (files[0].Names is not null && files.Sum(f => f.Names!.Count(n => include is null || include(n))) is var listed && listed != tensors.Count)
-                throw new InvalidDataException($"{folder}: its index lists {listed} tensors; the shards hold {tensors.Count} of them.");
+            foreach (var (name, stored) in List(folder, stem, variant, include))
+                tensors.Add(name, stored.Read(device));
             return tensors;
         }
         catch
@@ -41,6 +33,27 @@ public static class PretrainedWeights
             foreach (var tensor in tensors.Values) tensor.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The tensors <paramref name="include"/> selects, from the files' headers, none read yet (for
+    /// <see cref="StateDictLoader.LoadInto(torch.nn.Module, IReadOnlyDictionary{string, StoredTensor}, bool)"/>).
+    /// Files are chosen as <see cref="Load"/> chooses them.
+    /// </summary>
+    public static Dictionary<string, StoredTensor> List(string folder, string stem, string? variant = null, Func<string, bool>? include = null)
+    {
+        var files = Files(folder, stem, variant);
+        var tensors = new Dictionary<string, StoredTensor>(StringComparer.Ordinal);
+        foreach (var (file, names) in files)
+            foreach (var stored in Safetensors.List(file))
+            {
+                if (names is not null && !names.Contains(stored.Name) || include is not null && !include(stored.Name)) continue;
+                if (!tensors.TryAdd(stored.Name, stored))
+                    throw new InvalidDataException($"{file}: tensor '{stored.Name}' is also in another shard of {folder}.");
+            }
+        if (files[0].Names is not null && files.Sum(f => f.Names!.Count(n => include is null || include(n))) is var listed && listed != tensors.Count)
+            throw new InvalidDataException($"{folder}: its index lists {listed} tensors; the shards hold {tensors.Count} of them.");
+        return tensors;
     }
 
     /// <summary>Each file to read, with the names the index assigns it (null: a single file, every name).</summary>

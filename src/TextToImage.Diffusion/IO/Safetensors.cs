@@ -33,6 +33,15 @@ public static class Safetensors
         return SafetensorsReader.ReadTensors(stream, header, source, device, include);
     }
 
+    /// <summary>The tensors of a file as its header lists them (validated as <see cref="Load(string, torch.Device?, Func{string, bool}?)"/> validates it), none read yet.</summary>
+    public static IReadOnlyList<StoredTensor> List(string path)
+    {
+        using var file = OpenRead(path);
+        var header = SafetensorsHeader.Read(file, path, Remaining(file));
+        var dataStart = file.Position;
+        return [.. header.Entries.Select(entry => new StoredTensor(path, dataStart, entry))];
+    }
+
     /// <summary>The "__metadata__" strings of a file (empty when it has none), read without loading any tensor.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
@@ -62,7 +71,7 @@ public static class Safetensors
         IReadOnlyDictionary<string, string>? metadata = null) =>
         SafetensorsWriter.Write(path, tensors, dtype, metadata);
 
-    static FileStream OpenRead(string path) =>
+    internal static FileStream OpenRead(string path) =>
         // A small buffer: tensor bytes are read in large chunks straight into native memory.
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
 

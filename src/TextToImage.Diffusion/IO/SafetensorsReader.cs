@@ -31,7 +31,7 @@ internal static class SafetensorsReader
         }
     }
 
-    static torch.Tensor ReadTensor(Stream stream, SafetensorsEntry entry, string source, torch.Device? device)
+    internal static torch.Tensor ReadTensor(Stream stream, SafetensorsEntry entry, string source, torch.Device? device)
     {
         // Read into CPU memory first: the file bytes land directly in the tensor's native buffer.
         var cpu = torch.empty(entry.Shape, entry.DType, torch.CPU);

@@ -22,31 +22,48 @@ public static class StateDictLoader
     /// </summary>
     public static StateDictLoadResult LoadInto(torch.nn.Module module, IReadOnlyDictionary<string, torch.Tensor> weights, bool strict = true)
     {
-        ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(weights);
+        return Copy(module, weights.ToDictionary(w => w.Key, w => w.Value.shape, StringComparer.Ordinal), strict, (name, target) =>
+            // copy_ converts dtype and crosses devices itself. It returns the target object,
+            // which belongs to the module: never dispose it.
+            target.copy_(weights[name]));
+    }
+
+    /// <summary>
+    /// As <see cref="LoadInto(torch.nn.Module, IReadOnlyDictionary{string, torch.Tensor}, bool)"/>, reading each
+    /// weight from its file only to copy it: the peak memory is the module plus its largest tensor, not plus the file.
+    /// Names and shapes are checked from the files' headers before anything is read.
+    /// </summary>
+    public static StateDictLoadResult LoadInto(torch.nn.Module module, IReadOnlyDictionary<string, StoredTensor> weights, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return Copy(module, weights.ToDictionary(w => w.Key, w => w.Value.Shape, StringComparer.Ordinal), strict, (name, target) =>
+        {
+            using var source = weights[name].Read();
+            target.copy_(source);
+        });
+    }
+
+    static StateDictLoadResult Copy(torch.nn.Module module, Dictionary<string, long[]> shapes, bool strict, Action<string, torch.Tensor> copy)
+    {
+        ArgumentNullException.ThrowIfNull(module);
         var targets = Entries(module);
 
-        var missing = targets.Keys.Where(name => !weights.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
-        var unexpected = weights.Keys.Where(name => !targets.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
+        var missing = targets.Keys.Where(name => !shapes.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
+        var unexpected = shapes.Keys.Where(name => !targets.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
         var mismatched = targets
-            .Where(t => weights.TryGetValue(t.Key, out var w) && !w.shape.SequenceEqual(t.Value.shape))
+            .Where(t => shapes.TryGetValue(t.Key, out var shape) && !shape.SequenceEqual(t.Value.shape))
             .OrderBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => $"{t.Key}: module {Shape(t.Value)}, weights {Shape(weights[t.Key])}")
+            .Select(t => $"{t.Key}: module {Shape(t.Value.shape)}, weights {Shape(shapes[t.Key])}")
             .ToList();
 
         if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
             throw new InvalidDataException(Describe(module, strict ? missing : [], strict ? unexpected : [], mismatched));
 
         using (torch.no_grad())
-        {
             foreach (var (name, target) in targets)
-            {
-                if (!weights.TryGetValue(name, out var source)) continue;
-                // copy_ converts dtype and crosses devices itself. It returns the target object,
-                // which belongs to the module: never dispose it.
-                target.copy_(source);
-            }
-        }
+                if (shapes.ContainsKey(name))
+                    copy(name, target);
         return new StateDictLoadResult(missing, unexpected);
     }
 
@@ -88,5 +105,5 @@ public static class StateDictLoader
         return $"{count} {kind}{(count == 1 ? "" : kind.EndsWith('h') ? "es" : "s")} ({shown}{more})";
     }
 
-    static string Shape(torch.Tensor tensor) => $"[{string.Join(", ", tensor.shape)}]";
+    static string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
 }

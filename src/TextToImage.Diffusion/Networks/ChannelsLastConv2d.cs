@@ -20,7 +20,7 @@ public sealed class ChannelsLastConv2d : nn.Module<Tensor, Tensor>
     readonly Parameter weight;
     readonly Parameter bias;
 
-    public ChannelsLastConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding, Device? device)
+    public ChannelsLastConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding, Device? device, ScalarType? dtype = null)
         : base(nameof(ChannelsLastConv2d))
     {
         Stride = stride;
@@ -29,8 +29,8 @@ public sealed class ChannelsLastConv2d : nn.Module<Tensor, Tensor>
         var bound = 1 / Math.Sqrt(inChannels * kernelSize * kernelSize);
         using (no_grad())
         {
-            weight = Layers.Owned(new Parameter(empty([outChannels, inChannels, kernelSize, kernelSize], device: device).uniform_(-bound, bound)));
-            bias = Layers.Owned(new Parameter(empty([outChannels], device: device).uniform_(-bound, bound)));
+            weight = Layers.Owned(new Parameter(empty([outChannels, inChannels, kernelSize, kernelSize], dtype, device).uniform_(-bound, bound)));
+            bias = Layers.Owned(new Parameter(empty([outChannels], dtype, device).uniform_(-bound, bound)));
         }
         RegisterComponents();
     }

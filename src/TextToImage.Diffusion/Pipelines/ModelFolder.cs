@@ -21,7 +21,7 @@ public static class ModelFolder
     public const string WeightsStem = "diffusion_pytorch_model";
     public const string WeightsFile = WeightsStem + ".safetensors";
 
-    /// <summary>Loads every stage: built on the CPU in float32, weights loaded, then moved to the target.</summary>
+    /// <summary>Loads every stage: each network built on the target in its precision, its weights read into it tensor by tensor.</summary>
     public static CascadeModel Load(string folder, ComputeTarget target)
     {
         TorchRuntime.EnsureAvailable();
@@ -71,27 +71,20 @@ public static class ModelFolder
         {
             throw new InvalidDataException($"Stage '{entry.Name}' ({SchedulerConfigFile} or its defaults): {e.Message}", e);
         }
-        var network = new UNet2DConditionModel(config);
+        Dictionary<string, StoredTensor> weights;
         try
         {
-            IReadOnlyDictionary<string, Tensor> weights;
-            try
-            {
-                weights = PretrainedWeights.Load(folder, WeightsStem);
-            }
-            catch (FileNotFoundException e)
-            {
-                throw new InvalidDataException($"Stage '{entry.Name}': {e.Message}", e);
-            }
-            try
-            {
-                StateDictLoader.LoadInto(network, weights);
-            }
-            finally
-            {
-                foreach (var tensor in weights.Values) tensor.Dispose();
-            }
-            network.to(target.Device).to(target.DType).eval();
+            weights = PretrainedWeights.List(folder, WeightsStem);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new InvalidDataException($"Stage '{entry.Name}': {e.Message}", e);
+        }
+        var network = Build(config, target);
+        try
+        {
+            StateDictLoader.LoadInto(network, weights);
+            network.eval();
             return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask);
         }
         catch
@@ -99,6 +92,20 @@ public static class ModelFolder
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The stage's network, built where and in the precision it runs, so that loading needs its size once (IF-I-XL in
+    /// float16: 8.6 GB) plus one tensor at a time, never a float32 copy or the whole file beside it.
+    /// </summary>
+    static UNet2DConditionModel Build(UNet2DConditionConfig config, ComputeTarget target)
+    {
+        using var device = Layers.BuildOn(target.Device);
+        using var dtype = Layers.BuildIn(target.DType);
+        var network = new UNet2DConditionModel(config);
+        // Whatever the layers did not make themselves (a buffer, a table) follows the network.
+        network.to(target.Device).to(target.DType);
+        return network;
     }
 
     static string RequiredFile(StageEntry entry, string path)

@@ -33,8 +33,7 @@ public sealed class T5TextEncoder : ITextEncoder
         _model = new T5EncoderModel(T5Config.Load(encoderFolder), target.DType);
         try
         {
-            using (var scope = NewDisposeScope())
-                StateDictLoader.LoadInto(_model, EncoderWeights(encoderFolder, variant));
+            StateDictLoader.LoadInto(_model, EncoderWeights(encoderFolder, variant));
             _model.to(target.Device).eval();
             foreach (var parameter in _model.parameters()) parameter.requires_grad = false;
         }
@@ -54,11 +53,11 @@ public sealed class T5TextEncoder : ITextEncoder
     /// embedding under <c>shared.weight</c>: checkpoints store it there, as its tied copy
     /// <c>encoder.embed_tokens.weight</c>, or both.
     /// </summary>
-    static Dictionary<string, Tensor> EncoderWeights(string folder, string? variant)
+    static Dictionary<string, StoredTensor> EncoderWeights(string folder, string? variant)
     {
         const string Shared = "shared.weight", Tied = "encoder.embed_tokens.weight";
-        var weights = new Dictionary<string, Tensor>(PretrainedWeights.Load(folder, "model", variant, name => name == Shared || name.StartsWith("encoder.", StringComparison.Ordinal)));
-        if (weights.Remove(Tied, out var tied) && !weights.TryAdd(Shared, tied)) tied.Dispose();
+        var weights = PretrainedWeights.List(folder, "model", variant, name => name == Shared || name.StartsWith("encoder.", StringComparison.Ordinal));
+        if (weights.Remove(Tied, out var tied)) weights.TryAdd(Shared, tied);
         return weights;
     }
 

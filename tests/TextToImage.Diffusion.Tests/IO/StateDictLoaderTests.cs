@@ -147,6 +147,42 @@ public sealed class StateDictLoaderTests : IDisposable
         Assert.Contains($"{Model(seed: 2).state_dict().Count} missing keys", error.Message);
     }
 
+    [Fact]
+    public void Weights_read_from_the_file_tensor_by_tensor_load_as_the_whole_file_does()
+    {
+        var source = Model(seed: 1);
+        var path = _dir["model.safetensors"];
+        StateDictLoader.SaveFrom(source, path, ScalarType.Float16);
+        var whole = Model(seed: 2);
+        StateDictLoader.LoadInto(whole, Safetensors.Load(path));
+
+        var streamed = Model(seed: 3);
+        var result = StateDictLoader.LoadInto(streamed, Safetensors.List(path).ToDictionary(t => t.Name));
+
+        Assert.Empty(result.MissingKeys);
+        var expected = whole.state_dict();
+        foreach (var (name, value) in streamed.state_dict())
+            TensorAssert.Same(expected[name], value, name);
+    }
+
+    [Fact]
+    public void A_file_that_does_not_fit_is_refused_from_its_header_and_changes_nothing()
+    {
+        var path = _dir["other.safetensors"];
+        var weights = Weights(Model(seed: 1));
+        weights["4.weight"] = zeros(3, 100);
+        Safetensors.Save(path, weights);
+        var target = Model(seed: 2);
+        var before = target.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        var stored = Safetensors.List(path).ToDictionary(t => t.Name);
+        var error = Assert.Throws<InvalidDataException>(() => StateDictLoader.LoadInto(target, stored));
+
+        Assert.Contains("1 shape mismatch (4.weight: module [2, 100], weights [3, 100])", error.Message);
+        foreach (var (name, value) in target.state_dict())
+            TensorAssert.Same(before[name], value, name);
+    }
+
     static Dictionary<string, Tensor> Weights(nn.Module module) =>
         module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 }

@@ -30,4 +30,24 @@ public sealed class PrecisionTests
         var meanError = (reduced.Final.Images - reference.Final.Images).abs().mean().item<float>();
         Assert.InRange(meanError, 0f, 0.1f);
     }
+
+    [Fact]
+    public void A_stage_built_in_its_precision_holds_the_weights_a_float32_build_converted_would()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny", seed: 6);
+        using var fp32 = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        // bfloat16: float16 is refused on CPU (ComputeTarget), and its path is the same code with another dtype.
+        using var reduced = ModelFolder.Load(temp.Path, ComputeTarget.Resolve("cpu", "bfloat16"));
+        for (var i = 0; i < fp32.Stages.Count; i++)
+        {
+            var expected = fp32.Stages[i].Network.state_dict();
+            foreach (var (name, value) in reduced.Stages[i].Network.state_dict())
+            {
+                Assert.Equal(ScalarType.BFloat16, value.dtype);
+                using var converted = expected[name].to_type(ScalarType.BFloat16);
+                TensorAssert.Same(converted, value, name);
+            }
+        }
+    }
 }
