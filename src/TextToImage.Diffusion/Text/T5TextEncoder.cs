@@ -11,7 +11,8 @@ namespace TextToImage.Diffusion.Text;
 /// padding) and <see cref="T5EncoderModel"/> from a transformers folder (<c>config.json</c> and
 /// <c>model.safetensors</c>, its fp16 variant, or shards). Token states are the last hidden state as IF's
 /// pipeline passes it on (padding positions not zeroed: the U-Net masks them), in float32; the pooled vector
-/// is the mean over real tokens (IF's U-Nets pool the token states themselves and ignore it).
+/// is the mean over real tokens (IF's U-Nets pool the token states themselves and ignore it). Prompts are cleaned
+/// first as IF's pipelines clean them (<see cref="IFCaptionCleaner"/>).
 /// </summary>
 public sealed class T5TextEncoder : ITextEncoder
 {
@@ -67,7 +68,8 @@ public sealed class T5TextEncoder : ITextEncoder
         using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var encoded = prompts.Select(_tokenizer.Encode).ToList();
+        // As diffusers' IF pipelines do by default (clean_caption=True), for prompts and negative prompts alike.
+        var encoded = prompts.Select(prompt => _tokenizer.Encode(IFCaptionCleaner.Clean(prompt))).ToList();
         var ids = tensor(encoded.SelectMany(e => e.Ids).Select(id => (long)id).ToArray(), [prompts.Count, MaxTokens], device: _target.Device);
         var mask = tensor(encoded.SelectMany(e => e.Mask).Select(m => m != 0).ToArray(), [prompts.Count, MaxTokens], device: _target.Device);
         var hidden = _model.call(ids, mask).to_type(ScalarType.Float32);

@@ -138,6 +138,11 @@ public sealed class T5EncoderParityTests(ITestOutputHelper output)
                 Assert.True((direct[..real].mean([0]) - embeddings.Pooled[i]).abs().max().item<float>() <= 1e-5, $"pooled {i}");
             }
             Assert.Equal(1, embeddings.Mask[1].sum().item<long>());   // the empty prompt is </s> alone
+
+            // Prompts are cleaned as IF's pipelines clean them before they are tokenized.
+            using var messy = encoder.Encode(["A Red <b>Apple</b> @someone"]);
+            Assert.Equal("a red apple", IFCaptionCleaner.Clean("A Red <b>Apple</b> @someone"));
+            TensorAssert.Same(embeddings.TokenStates[0], messy.TokenStates[0]);
         }
         finally
         {
