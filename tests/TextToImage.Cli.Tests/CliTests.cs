@@ -51,6 +51,20 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void A_DeepFloyd_IF_cascade_in_its_diffusers_layout_generates_at_its_defaults()
+    {
+        using var temp = new TempFolder();
+        TinyDeepFloyd.Create(temp["if"]);
+        var (exitCode, output) = Run("generate", "--model", temp["if"], "--prompt", "a photo of a red apple", "--seed", "2", "--out", temp["apple.png"]);
+        Assert.True(exitCode == 0, output);
+        using var stream = File.OpenRead(temp["apple.png"]);
+        var metadata = ImageOutput.ReadMetadata(stream);
+        Assert.NotNull(metadata);
+        // Stage I's defaults as published: 100 DDPM steps at guidance 7; 32 px after stage II.
+        Assert.Equal(("deepfloyd-if", 100, "ddpm", 7.0, 32, 32), (metadata.Model, metadata.Steps, metadata.Sampler, metadata.GuidanceScale, metadata.Width, metadata.Height));
+    }
+
+    [Fact]
     public void User_errors_exit_with_1_and_write_nothing()
     {
         using var temp = new TempFolder();
