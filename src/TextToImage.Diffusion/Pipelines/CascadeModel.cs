@@ -3,6 +3,7 @@ using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Samplers;
 using TextToImage.Diffusion.Text;
+using static TorchSharp.torch;
 
 namespace TextToImage.Diffusion.Pipelines;
 
@@ -54,6 +55,10 @@ public sealed record CascadeStage(string Name, StageKind Kind, UNet2DConditionMo
 {
     public int Resolution => Network.Config.SampleSize
         ?? throw new InvalidDataException($"Stage '{Name}' has no sample_size in its config.");
+
+    /// <summary>The precision the network computes in (its parameters'); the sampler's own state stays float32.</summary>
+    // parameters() hands out the module's own tensors: read, never dispose.
+    public ScalarType DType { get; } = Network.parameters().First().dtype;
 
     /// <summary>Image channels sampled; a network with learned variance outputs twice as many.</summary>
     public int ImageChannels => Kind == StageKind.SuperResolution ? Network.Config.InChannels / 2 : Network.Config.InChannels;

@@ -93,7 +93,7 @@ public sealed class CascadePipeline(CascadeModel model)
                     Effective(requests[r], settings[r][s - firstStage]).GuidanceScale, ProgressOf(generations[r], s - firstStage, stage.Name, stageCount),
                     generations[r].Cancellation)));
                 var promptRows = running.SelectMany(r => Enumerable.Repeat(2L * r, requests[r].NumImages)).ToList();
-                using var text = StageSampler.Conditioning(prompts, promptRows, [.. promptRows.Select(row => row + 1)], stageSettings.UsesGuidance, Model.Target);
+                using var text = StageSampler.Conditioning(prompts, promptRows, [.. promptRows.Select(row => row + 1)], stageSettings.UsesGuidance, Model.Target, stage);
                 using var stageScope = NewDisposeScope();
                 var guide = guides?.Invoke(s);
                 var sampler = new StageSampler(stage, stageSettings, noise, Model.Target, requests[running[0]].Sampling);

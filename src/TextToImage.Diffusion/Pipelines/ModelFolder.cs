@@ -21,7 +21,10 @@ public static class ModelFolder
     public const string WeightsStem = "diffusion_pytorch_model";
     public const string WeightsFile = WeightsStem + ".safetensors";
 
-    /// <summary>Loads every stage: each network built on the target in its precision, its weights read into it tensor by tensor.</summary>
+    /// <summary>
+    /// Loads every stage: each network built on the target in its precision (<see cref="ComputeTarget.StageDType"/>),
+    /// its weights read into it tensor by tensor.
+    /// </summary>
     public static CascadeModel Load(string folder, ComputeTarget target)
     {
         TorchRuntime.EnsureAvailable();
@@ -80,7 +83,7 @@ public static class ModelFolder
         {
             throw new InvalidDataException($"Stage '{entry.Name}': {e.Message}", e);
         }
-        var network = Build(config, target);
+        var network = Build(config, target.Device, target.StageDType(entry.Kind == StageKind.SuperResolution));
         try
         {
             StateDictLoader.LoadInto(network, weights);
@@ -98,13 +101,13 @@ public static class ModelFolder
     /// The stage's network, built where and in the precision it runs, so that loading needs its size once (IF-I-XL in
     /// float16: 8.6 GB) plus one tensor at a time, never a float32 copy or the whole file beside it.
     /// </summary>
-    static UNet2DConditionModel Build(UNet2DConditionConfig config, ComputeTarget target)
+    static UNet2DConditionModel Build(UNet2DConditionConfig config, Device device, ScalarType dtype)
     {
-        using var device = Layers.BuildOn(target.Device);
-        using var dtype = Layers.BuildIn(target.DType);
+        using var on = Layers.BuildOn(device);
+        using var @in = Layers.BuildIn(dtype);
         var network = new UNet2DConditionModel(config);
         // Whatever the layers did not make themselves (a buffer, a table) follows the network.
-        network.to(target.Device).to(target.DType);
+        network.to(device).to(dtype);
         return network;
     }
 

@@ -160,15 +160,15 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
 
     /// <summary>
     /// The text rows <see cref="Sample"/> takes, from <paramref name="encoded"/>: row <paramref name="prompts"/>[i] for image i,
-    /// then, when guiding, row <paramref name="contrasts"/>[i] (its negative or empty prompt) for image i; on the target.
+    /// then, when guiding, row <paramref name="contrasts"/>[i] (its negative or empty prompt) for image i; on the target, in the stage's precision.
     /// </summary>
     public static TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, IReadOnlyList<long> contrasts, bool guided,
-        ComputeTarget target)
+        ComputeTarget target, CascadeStage stage)
     {
         if (contrasts.Count != prompts.Count) throw new ArgumentException($"{prompts.Count} prompt rows need as many contrast rows, not {contrasts.Count}.");
         var rows = guided ? prompts.Concat(contrasts).ToList() : prompts;
         using var selected = encoded.Select(rows);
-        return selected.To(target.Device, target.DType);
+        return selected.To(target.Device, stage.DType);
     }
 
     /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>
@@ -191,7 +191,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
     /// </summary>
     Tensor Forward(Tensor sample, int t, TextEmbeddings text, Tensor? lowResInput, SamplingGroups groups)
     {
-        var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(target.DType);
+        var input = (lowResInput is null ? sample : cat([sample, lowResInput], 1)).to_type(stage.DType);
         if (settings.UsesGuidance) input = cat([input, input], 0);
         var rows = input.shape[0];
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);

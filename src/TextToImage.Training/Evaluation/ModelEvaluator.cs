@@ -240,7 +240,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             using var scope = NewDisposeScope();
             var end = Math.Min(start + batch, captions.Count);
             var indices = Enumerable.Range(start, end - start).Select(i => (long)i).ToList();
-            using var text = StageSampler.Conditioning(encoded, indices, [.. indices.Select(_ => (long)captions.Count)], stageSettings.UsesGuidance, target);
+            using var text = StageSampler.Conditioning(encoded, indices, [.. indices.Select(_ => (long)captions.Count)], stageSettings.UsesGuidance, target, stage);
             // Image i draws from its own generator (seed + i) as a one-image generation with that seed would; the batch
             // changes only the last bits (SamplingMode.Batched), which evaluation can afford and the speed needs.
             using var noise = new PerSampleNoise(indices.Select(i => new Generator((ulong)(settings.Seed + i))).ToList());

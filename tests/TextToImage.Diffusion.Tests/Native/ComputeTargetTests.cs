@@ -6,12 +6,17 @@ namespace TextToImage.Diffusion.Tests.Native;
 public sealed class ComputeTargetTests
 {
     [Fact]
-    public void Auto_is_float32_on_the_cpu_when_no_gpu_is_usable()
+    public void Auto_on_the_cpu_is_float32_with_bfloat16_super_resolution_where_the_cpu_has_it()
     {
         var target = ComputeTarget.Resolve();
         if (target.Device.type == DeviceType.CUDA) return; // a GPU machine: auto rightly picked it
-        Assert.Equal(ComputeTarget.Cpu, target);
-        Assert.Equal("cpu/float32", target.ToString());
+        var native = ComputeTarget.CpuHasBFloat16();
+        Assert.Equal(ComputeTarget.Cpu with { SuperResolutionDType = native ? torch.ScalarType.BFloat16 : null }, target);
+        Assert.Equal(native ? "cpu/float32 (super-resolution bfloat16)" : "cpu/float32", target.ToString());
+        Assert.Equal(torch.ScalarType.Float32, target.StageDType(superResolution: false));
+        Assert.Equal(native ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32, target.StageDType(superResolution: true));
+        // An explicit float32 is float32 everywhere.
+        Assert.Equal(ComputeTarget.Cpu, ComputeTarget.Resolve("cpu", "float32"));
     }
 
     [Fact]

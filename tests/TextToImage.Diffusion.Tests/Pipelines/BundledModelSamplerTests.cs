@@ -33,4 +33,28 @@ public sealed class BundledModelSamplerTests
         var difference = (ddim.Final.Images - dpm.Final.Images).abs().mean().item<float>();
         Assert.True(difference < 0.05, $"DDIM and DPM-Solver++ differ by {difference:F3} on average.");
     }
+
+    /// <summary>
+    /// What <c>--dtype auto</c> runs on a CPU with bfloat16 dot products: the super-resolution stage in bfloat16,
+    /// the text encoder and base stage in float32. Measured on this project's AMD EPYC (Zen 4) over 8 prompts:
+    /// at most 4.6 levels of 255 from float32, 0.19-0.30 on average, no value over 8 (the whole cascade in
+    /// bfloat16 moved values by up to 215 levels). The test runs wherever bfloat16 works, native or emulated.
+    /// </summary>
+    [Fact]
+    public void A_super_resolution_stage_in_bfloat16_stays_within_a_few_levels_of_float32()
+    {
+        using var fp32 = ModelFolder.Load(BundledFolder, ComputeTarget.Cpu);
+        using var mixed = ModelFolder.Load(BundledFolder, ComputeTarget.Cpu with { SuperResolutionDType = torch.ScalarType.BFloat16 });
+        Assert.Equal([torch.ScalarType.Float32, torch.ScalarType.BFloat16], mixed.Stages.Select(s => s.DType));
+        foreach (var (prompt, seed) in new[] { ("a red apple", 0), ("a white swan", 6) })
+        {
+            var request = new GenerationRequest { Prompt = prompt, Seed = seed };
+            using var reference = new CascadePipeline(fp32).Generate(request);
+            using var reduced = new CascadePipeline(mixed).Generate(request);
+            using var scope = torch.NewDisposeScope();
+            var levels = (reference.Final.Images - reduced.Final.Images).abs() * 127.5;
+            var (max, mean) = (levels.max().item<float>(), levels.mean().item<float>());
+            Assert.True(max <= 8 && mean <= 1, $"{prompt}: the bfloat16 super-resolution stage is {max:F1} levels from float32 at most, {mean:F2} on average.");
+        }
+    }
 }
