@@ -20,8 +20,7 @@ static class BenchCommand
         var iterations = new Option<int>("--iterations", "-i") { Description = "Timed repetitions per row (median reported).", DefaultValueFactory = _ => 10 };
         var textLength = new Option<int>("--text-tokens") { Description = "Text tokens attended to.", DefaultValueFactory = _ => 32 };
         var textDim = new Option<int>("--text-dim") { Description = "Text embedding width (MiniLM: 384).", DefaultValueFactory = _ => 384 };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto" };
+        var targetOptions = new TargetOptions(withOffload: false);
         var textEncoder = new Option<bool>("--text-encoder") { Description = "Also time the MiniLM text encoder (1 and 16 prompts) and report its memory." };
         var matmulSizes = new Option<int[]>("--matmul-sizes")
         {
@@ -31,11 +30,12 @@ static class BenchCommand
         var model = new Option<DirectoryInfo?>("--model", "-m") { Description = $"Model of --end-to-end; default: the bundled {BundledModel.Name}." };
         var command = new Command("bench", "Measure U-Net forward throughput against the machine's matmul ceiling and FMA peak.")
         {
-            batch, iterations, textLength, textDim, device, dtype, textEncoder, matmulSizes, endToEnd, model,
+            batch, iterations, textLength, textDim, textEncoder, matmulSizes, endToEnd, model,
         };
+        targetOptions.AddTo(command);
         command.SetAction(parsed => CliErrors.Run(() =>
         {
-            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            var target = targetOptions.Resolve(parsed);
             var bench = new UNetBenchmark(target, parsed.GetValue(iterations));
             var text = (parsed.GetValue(textLength), parsed.GetValue(textDim));
             var rows = parsed.GetRequiredValue(matmulSizes).Select(bench.Matmul).ToList();

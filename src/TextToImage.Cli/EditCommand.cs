@@ -25,14 +25,14 @@ static class EditCommand
         var resolution = new Option<int?>("--resolution") { Description = "Output resolution: one of the model's stages (default: the largest)." };
         var jumpLength = new Option<int>("--jump-length") { Description = "Inpainting: RePaint resampling, steps back per jump (0 = off).", DefaultValueFactory = _ => 0 };
         var jumpCount = new Option<int>("--jump-count") { Description = "Inpainting: RePaint resampling, jumps per jump point (0 = off).", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var targetOptions = new TargetOptions(withOffload: true);
         var output = new Option<FileInfo>("--out", "-o") { Description = "PNG file to write.", Required = true };
 
         var command = new Command("edit", "Edit a picture from a prompt (image-to-image), or repaint the white part of a mask (inpainting).")
         {
-            model, image, mask, prompt, negative, strength, seed, steps, sampler, guidance, resolution, jumpLength, jumpCount, device, dtype, output,
+            model, image, mask, prompt, negative, strength, seed, steps, sampler, guidance, resolution, jumpLength, jumpCount, output,
         };
+        targetOptions.AddTo(command);
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var generation = new GenerationRequest
@@ -54,7 +54,7 @@ static class EditCommand
                 JumpLength = parsed.GetValue(jumpLength),
                 JumpCount = parsed.GetValue(jumpCount),
             };
-            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            var target = targetOptions.Resolve(parsed);
             using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var pipeline = new ImageEditPipeline(cascade);
             using var result = StageProgress.Run((progress, cancel) => pipeline.Edit(request, progress, cancellation: cancel));

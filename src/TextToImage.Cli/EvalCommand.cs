@@ -29,8 +29,7 @@ static class EvalCommand
         var srNoise = new Option<int?>("--sr-noise-level") { Description = "SR noise-conditioning level (default: the stage's default)." };
         var srGuidance = new Option<double?>("--sr-guidance") { Description = "SR guidance scale (default: the stage's default)." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var targetOptions = new TargetOptions(withOffload: false);
         var output = new Option<FileInfo?>("--out", "-o") { Description = "JSON report with every number and setting." };
         var grid = new Option<FileInfo?>("--grid") { Description = "PNG sample grid: the whole cascade (its defaults) for the first captions of the shuffle, over their real images (see --grid-data)." };
         var gridData = new Option<DirectoryInfo?>("--grid-data") { Description = "Image folder (same rows) whose images the grid shows as the real ones. Default: --sr-data, else --data." };
@@ -38,8 +37,9 @@ static class EvalCommand
 
         var command = new Command("eval", "Measure a model: caption retrieval per sampler, and super-resolution PSNR/SSIM against bicubic.")
         {
-            model, data, srData, prompts, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, device, dtype, output, grid, gridData, gridCount,
+            model, data, srData, prompts, count, seed, samplers, guidance, batch, srBatch, srStage, srSteps, srNoise, srGuidance, threads, output, grid, gridData, gridCount,
         };
+        targetOptions.AddTo(command);
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var samplerText = parsed.GetRequiredValue(samplers);
@@ -65,7 +65,7 @@ static class EvalCommand
             if (measures || gridFile is null) settings.Validate();
             if (parsed.GetValue(gridCount) < 1) throw new ArgumentException("--grid-count must be at least 1.");
             if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
-            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            var target = targetOptions.Resolve(parsed);
             using var cascade = ModelFolder.Load(settings.ModelFolder, target);
             var outputFile = parsed.GetValue(output);
             Action<string> log = line => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");

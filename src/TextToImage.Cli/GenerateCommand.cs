@@ -20,8 +20,7 @@ static class GenerateCommand
         var guidance = new Option<double?>("--guidance") { Description = "Classifier-free guidance scale of the base stage." };
         var resolution = new Option<int?>("--resolution") { Description = "Stop at this stage resolution (default: the largest)." };
         var count = new Option<int>("--num-images", "-n") { Description = "Images to make.", DefaultValueFactory = _ => 1 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var targetOptions = new TargetOptions(withOffload: true);
         var output = new Option<FileInfo>("--out", "-o") { Description = "PNG file; with several images, NAME-1.png, NAME-2.png, ...", Required = true };
         var reproducible = new Option<bool>("--reproducible")
         {
@@ -30,8 +29,9 @@ static class GenerateCommand
 
         var command = new Command("generate", "Generate images from a prompt.")
         {
-            model, prompt, negative, seed, steps, sampler, guidance, resolution, count, device, dtype, output, reproducible,
+            model, prompt, negative, seed, steps, sampler, guidance, resolution, count, output, reproducible,
         };
+        targetOptions.AddTo(command);
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var request = new GenerationRequest
@@ -44,7 +44,7 @@ static class GenerateCommand
                 Sampling = parsed.GetValue(reproducible) ? SamplingMode.PerImage : SamplingMode.Batched,
                 Stages = [new StageOptions { Steps = parsed.GetValue(steps), Sampler = parsed.GetValue(sampler), GuidanceScale = parsed.GetValue(guidance) }],
             };
-            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            var target = targetOptions.Resolve(parsed);
             using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var files = Generate(new CascadePipeline(cascade), request, parsed.GetRequiredValue(output));
             for (var i = 0; i < files.Count; i++)

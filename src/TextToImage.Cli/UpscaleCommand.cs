@@ -18,14 +18,14 @@ static class UpscaleCommand
         var noiseLevel = new Option<int?>("--noise-level") { Description = "Noise-augmentation level of every super-resolution stage (0 to T-1)." };
         var seed = new Option<long?>("--seed") { Description = "Seed; drawn at random when absent." };
         var resolution = new Option<int?>("--resolution") { Description = "Output resolution: one of the super-resolution stages' (default: the largest)." };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        var dtype = new Option<string>("--dtype") { Description = "auto, float32, float16 or bfloat16.", DefaultValueFactory = _ => "auto" };
+        var targetOptions = new TargetOptions(withOffload: true);
         var output = new Option<FileInfo>("--out", "-o") { Description = "PNG file to write.", Required = true };
 
         var command = new Command("upscale", "Upscale a picture with the model's super-resolution stages.")
         {
-            model, image, prompt, noiseLevel, seed, resolution, device, dtype, output,
+            model, image, prompt, noiseLevel, seed, resolution, output,
         };
+        targetOptions.AddTo(command);
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var generation = new GenerationRequest
@@ -36,7 +36,7 @@ static class UpscaleCommand
             };
             using var picture = Image.Load<Rgb24>(parsed.GetRequiredValue(image).FullName);
             var request = new UpscaleRequest { Generation = generation, Image = picture, NoiseLevel = parsed.GetValue(noiseLevel) };
-            var target = ComputeTarget.Resolve(parsed.GetRequiredValue(device), parsed.GetRequiredValue(dtype));
+            var target = targetOptions.Resolve(parsed);
             using var cascade = ModelFolder.Load(BundledModel.Resolve(parsed.GetValue(model)), target);
             var pipeline = new UpscalePipeline(cascade);
             using var result = StageProgress.Run((progress, cancel) => pipeline.Upscale(request, progress, cancellation: cancel));

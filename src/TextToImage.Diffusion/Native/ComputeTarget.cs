@@ -6,9 +6,11 @@ namespace TextToImage.Diffusion.Native;
 
 /// <summary>
 /// Where and in which precision the networks run: <paramref name="DType"/> for the text encoder and the base stage,
-/// <paramref name="SuperResolutionDType"/> (when set) for the super-resolution stages.
+/// <paramref name="SuperResolutionDType"/> (when set) for the super-resolution stages. With <paramref name="Offload"/>
+/// on a GPU, the networks wait in CPU memory and each goes to the GPU only while it runs (<see cref="OnDevice"/>): the
+/// GPU then needs the largest of them, not all together.
 /// </summary>
-public sealed record ComputeTarget(Device Device, ScalarType DType, ScalarType? SuperResolutionDType = null)
+public sealed record ComputeTarget(Device Device, ScalarType DType, ScalarType? SuperResolutionDType = null, bool Offload = false)
 {
     /// <summary>float32 on the CPU. (A property, not a static field: touching torch's types loads libtorch.)</summary>
     public static ComputeTarget Cpu
@@ -54,6 +56,31 @@ public sealed record ComputeTarget(Device Device, ScalarType DType, ScalarType? 
         };
     }
 
+    /// <summary>Where the networks are kept between uses: the CPU when offloading from a GPU, else the device itself.</summary>
+    public Device Home => Offloads ? CPU : Device;
+
+    bool Offloads => Offload && Device.type != DeviceType.CPU;
+
+    /// <summary>
+    /// Puts <paramref name="network"/> on the device until the result is disposed, then back in CPU memory, when
+    /// offloading; otherwise it is on the device already and nothing moves.
+    /// </summary>
+    public IDisposable OnDevice(nn.Module network)
+    {
+        if (!Offloads) return Placed.Nowhere;
+        // Module.to moves every weight and disposes the one it replaces at once (NetworkMoveTests): the GPU copy's
+        // memory is free again when the network is back on the CPU, not when a garbage collection runs.
+        network.to(Device);
+        return new Placed(() => network.to(CPU));
+    }
+
+    sealed class Placed(Action back) : IDisposable
+    {
+        public static readonly Placed Nowhere = new(() => { });
+
+        public void Dispose() => back();
+    }
+
     /// <summary>The precision a stage of this kind runs in.</summary>
     public ScalarType StageDType(bool superResolution) => superResolution ? SuperResolutionDType ?? DType : DType;
 
@@ -83,5 +110,6 @@ public sealed record ComputeTarget(Device Device, ScalarType DType, ScalarType? 
 
     public override string ToString() =>
         $"{Device.type.ToString().ToLowerInvariant()}/{DType.ToString().ToLowerInvariant()}"
-        + (SuperResolutionDType is { } sr && sr != DType ? $" (super-resolution {sr.ToString().ToLowerInvariant()})" : "");
+        + (SuperResolutionDType is { } sr && sr != DType ? $" (super-resolution {sr.ToString().ToLowerInvariant()})" : "")
+        + (Offloads ? ", offloaded to the CPU between uses" : "");
 }

@@ -88,6 +88,7 @@ public sealed class CascadePipeline(CascadeModel model)
             {
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
+                using var placed = Model.Target.OnDevice(stage.Network);
                 var stageSettings = Effective(requests[running[0]], settings[running[0]][s - firstStage]);
                 var groups = new SamplingGroups(running.Select(r => new SamplingGroup(r, requests[r].NumImages,
                     Effective(requests[r], settings[r][s - firstStage]).GuidanceScale, ProgressOf(generations[r], s - firstStage, stage.Name, stageCount),

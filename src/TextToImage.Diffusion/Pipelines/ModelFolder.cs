@@ -83,7 +83,7 @@ public static class ModelFolder
         {
             throw new InvalidDataException($"Stage '{entry.Name}': {e.Message}", e);
         }
-        var network = Build(config, target.Device, target.StageDType(entry.Kind == StageKind.SuperResolution));
+        var network = Build(config, target.Home, target.StageDType(entry.Kind == StageKind.SuperResolution));
         try
         {
             StateDictLoader.LoadInto(network, weights);
@@ -98,7 +98,7 @@ public static class ModelFolder
     }
 
     /// <summary>
-    /// The stage's network, built where and in the precision it runs, so that loading needs its size once (IF-I-XL in
+    /// The stage's network, built where it is kept (<see cref="ComputeTarget.Home"/>) in the precision it runs, so that loading needs its size once (IF-I-XL in
     /// float16: 8.6 GB) plus one tensor at a time, never a float32 copy or the whole file beside it.
     /// </summary>
     static UNet2DConditionModel Build(UNet2DConditionConfig config, Device device, ScalarType dtype)

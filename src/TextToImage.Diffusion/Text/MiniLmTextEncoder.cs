@@ -38,7 +38,7 @@ public sealed class MiniLmTextEncoder : ITextEncoder
         try
         {
             MiniLmWeights.LoadInto(_model, folder);
-            _model.to(target.Device).to(target.DType).eval();
+            _model.to(target.Home).to(target.DType).eval();
             // Frozen: no optimiser ever sees it, and no autograd graph is built through it.
             foreach (var parameter in _model.parameters()) parameter.requires_grad = false;
         }
@@ -66,6 +66,7 @@ public sealed class MiniLmTextEncoder : ITextEncoder
         using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var placed = _target.OnDevice(_model);
         var (ids, mask) = _tokenizer.EncodeBatch(prompts);
         var maskTensor = tensor(mask, device: _target.Device);
         var hidden = _model.call(tensor(ids, device: _target.Device), maskTensor).to_type(ScalarType.Float32);

@@ -35,7 +35,7 @@ public sealed class T5TextEncoder : ITextEncoder
         try
         {
             StateDictLoader.LoadInto(_model, EncoderWeights(encoderFolder, variant));
-            _model.to(target.Device).eval();
+            _model.to(target.Home).eval();
             foreach (var parameter in _model.parameters()) parameter.requires_grad = false;
         }
         catch
@@ -68,6 +68,7 @@ public sealed class T5TextEncoder : ITextEncoder
         using var finalizers = FinalizerGate.Hold();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var placed = _target.OnDevice(_model);
         // As diffusers' IF pipelines do by default (clean_caption=True), for prompts and negative prompts alike.
         var encoded = prompts.Select(prompt => _tokenizer.Encode(IFCaptionCleaner.Clean(prompt))).ToList();
         var ids = tensor(encoded.SelectMany(e => e.Ids).Select(id => (long)id).ToArray(), [prompts.Count, MaxTokens], device: _target.Device);

@@ -25,8 +25,17 @@ public sealed class ModelsOptions
     /// <summary><c>auto</c> (a CUDA GPU when one is usable) | <c>cpu</c> | <c>cuda</c>.</summary>
     public ModelDevice Device { get; set; } = ModelDevice.Auto;
 
-    /// <summary><c>auto</c> (float16 on GPUs, float32 on CPU) | <c>float32</c> | <c>float16</c> | <c>bfloat16</c>.</summary>
+    /// <summary>
+    /// <c>auto</c> (float16 on GPUs; float32 on CPU, with super-resolution stages in bfloat16 where the CPU has it) |
+    /// <c>float32</c> | <c>float16</c> | <c>bfloat16</c>.
+    /// </summary>
     public ModelPrecision DType { get; set; } = ModelPrecision.Auto;
+
+    /// <summary>
+    /// On a GPU: keep the networks in CPU memory and move each to the GPU only while it runs (the text encoder for
+    /// encoding, then each stage for its sampling), so the GPU needs the largest of them, not all. No effect on a CPU.
+    /// </summary>
+    public bool Offload { get; set; }
 }
 
 /// <summary>Where <see cref="ModelsOptions.Device"/> runs models.</summary>

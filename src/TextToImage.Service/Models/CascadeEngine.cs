@@ -219,7 +219,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         var info = catalog.Find(name) ?? throw new GenerationRejectedException(JobError.ModelUnavailable, $"No model named '{name}' is configured.");
         try
         {
-            target ??= ComputeTarget.Resolve(options.Value.Device.ToString(), options.Value.DType.ToString());
+            target ??= ComputeTarget.Resolve(options.Value.Device.ToString(), options.Value.DType.ToString()) with { Offload = options.Value.Offload };
             log.LogInformation("Loading model '{Name}' from {Folder} on {Target}.", name, info.Folder, target);
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             model = ModelFolder.Load(info.Folder, target);
