@@ -26,6 +26,7 @@ public static class TinyDeepFloyd
             { "name": "I", "kind": "base", "folder": "IF-I-XL-v1.0/unet", "scheduler": "IF-I-XL-v1.0/scheduler",
               "use_text_mask": false, "defaults": { "sampler": "ddpm", "steps": 100, "guidance_scale": 7 } },
             { "name": "II", "kind": "super_resolution", "folder": "IF-II-L-v1.0/unet", "scheduler": "IF-II-L-v1.0/scheduler",
+              "noising_scheduler": "IF-II-L-v1.0/image_noising_scheduler",
               "use_text_mask": false, "defaults": { "sampler": "ddpm", "steps": 50, "guidance_scale": 4, "noise_level": 250 } }
           ]
         }

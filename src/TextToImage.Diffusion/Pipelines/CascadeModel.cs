@@ -2,6 +2,7 @@ using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Samplers;
+using TextToImage.Diffusion.Schedules;
 using TextToImage.Diffusion.Text;
 using static TorchSharp.torch;
 
@@ -49,9 +50,13 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
     }
 }
 
-/// <summary>One stage: its network, the scheduler configuration it was trained with, and its defaults.</summary>
+/// <summary>
+/// One stage: its network, the scheduler configuration it was trained with, and its defaults. A super-resolution
+/// stage's low-resolution input is noised with <paramref name="AugmentationSchedule"/> when it has one of its own
+/// (DeepFloyd IF's image_noising_scheduler), else with its scheduler's.
+/// </summary>
 public sealed record CascadeStage(string Name, StageKind Kind, UNet2DConditionModel Network, SchedulerConfig Scheduler, StageDefaults Defaults,
-    bool UseTextMask = true)
+    bool UseTextMask = true, NoiseSchedule? AugmentationSchedule = null)
 {
     public int Resolution => Network.Config.SampleSize
         ?? throw new InvalidDataException($"Stage '{Name}' has no sample_size in its config.");

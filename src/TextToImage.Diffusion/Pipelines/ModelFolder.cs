@@ -2,6 +2,7 @@ using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Samplers;
+using TextToImage.Diffusion.Schedules;
 using TextToImage.Diffusion.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -74,6 +75,7 @@ public static class ModelFolder
         {
             throw new InvalidDataException($"Stage '{entry.Name}' ({SchedulerConfigFile} or its defaults): {e.Message}", e);
         }
+        var augmentation = AugmentationSchedule(modelFolder, entry);
         Dictionary<string, StoredTensor> weights;
         try
         {
@@ -88,7 +90,7 @@ public static class ModelFolder
         {
             StateDictLoader.LoadInto(network, weights);
             network.eval();
-            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask);
+            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask, augmentation);
         }
         catch
         {
@@ -109,6 +111,22 @@ public static class ModelFolder
         // Whatever the layers did not make themselves (a buffer, a table) follows the network.
         network.to(device).to(dtype);
         return network;
+    }
+
+    static NoiseSchedule? AugmentationSchedule(string modelFolder, StageEntry entry)
+    {
+        if (entry.NoisingSchedulerFolder is not { } noising) return null;
+        if (entry.Kind != StageKind.SuperResolution)
+            throw new InvalidDataException($"Stage '{entry.Name}': noising_scheduler is for super-resolution stages, whose low-resolution input it noises.");
+        var path = RequiredFile(entry, Path.Combine(modelFolder, noising, SchedulerConfigFile));
+        try
+        {
+            return SchedulerConfig.Load(path).CreateNoiseSchedule();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Stage '{entry.Name}' ({path}): {e.Message}", e);
+        }
     }
 
     static string RequiredFile(StageEntry entry, string path)

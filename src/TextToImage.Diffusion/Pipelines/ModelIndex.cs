@@ -56,6 +56,13 @@ public sealed record StageEntry
     /// <summary>Where this stage's scheduler_config.json is, in the model folder <paramref name="modelFolder"/>.</summary>
     public string SchedulerConfigPath(string modelFolder) =>
         Path.Combine(modelFolder, SchedulerFolder ?? Folder, ModelFolder.SchedulerConfigFile);
+
+    /// <summary>
+    /// A super-resolution stage's folder of the <c>scheduler_config.json</c> whose noise schedule augments its
+    /// low-resolution input, relative to the model folder (diffusers' IF super-resolution pipeline keeps one apart:
+    /// <c>IF-II-L-v1.0/image_noising_scheduler</c>); null: the stage's own schedule.
+    /// </summary>
+    [JsonPropertyName("noising_scheduler")] public string? NoisingSchedulerFolder { get; init; }
 }
 
 public sealed record StageDefaults

@@ -57,7 +57,7 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         // SDEdit (Meng et al. 2022): the picture noised to the first timestep run, instead of pure noise.
         if (start > 0) sample = scheduler.Schedule.AddNoise(original!, sample, tensor(new long[] { ladder[start] }));
         var lowResInput = lowResolution is null ? null
-            : AugmentLowResolution(lowResolution, stage.Resolution, settings.NoiseLevel, scheduler.Schedule, noise);
+            : AugmentLowResolution(lowResolution, stage.Resolution, settings.NoiseLevel, stage.AugmentationSchedule ?? scheduler.Schedule, noise);
         var keep = guide?.Mask is { } mask ? new KnownRegion(original!, mask.to(target.Device), scheduler.Schedule, noise) : null;
 
         if (guide is { Resamples: true })

@@ -41,6 +41,33 @@ public sealed class DeepFloydLayoutTests
     }
 
     [Fact]
+    public void Stage_II_noises_its_low_resolution_input_with_the_image_noising_scheduler()
+    {
+        using var temp = new TempFolder();
+        TinyDeepFloyd.Create(temp.Path);
+        // A schedule unlike the stage's own cosine one, to see which is read.
+        var noising = Path.Combine(temp.Path, "IF-II-L-v1.0", "image_noising_scheduler", ModelFolder.SchedulerConfigFile);
+        File.WriteAllText(noising, TinyDeepFloyd.StageTwoScheduler.Replace("\"squaredcos_cap_v2\"", "\"linear\""));
+
+        using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        Assert.Null(model.Stages[0].AugmentationSchedule);
+        var expected = SchedulerConfig.Load(noising).CreateNoiseSchedule().Betas;
+        Assert.Equal(expected, model.Stages[1].AugmentationSchedule!.Betas);
+        Assert.NotEqual(model.Stages[1].Scheduler.CreateNoiseSchedule().Betas, model.Stages[1].AugmentationSchedule!.Betas);
+
+        // The augmentation follows it: the same draws noised to level 250 under the linear and the cosine schedule differ.
+        using var low = zeros(1, 3, 16, 16);
+        using var first = new PerSampleNoise([new Generator(1)]);
+        using var second = new PerSampleNoise([new Generator(1)]);
+        using var linear = StageSampler.AugmentLowResolution(low, 32, 250, model.Stages[1].AugmentationSchedule!, first);
+        using var cosine = StageSampler.AugmentLowResolution(low, 32, 250, model.Stages[1].Scheduler.CreateNoiseSchedule(), second);
+        Assert.False(linear.allclose(cosine));
+
+        File.Delete(noising);
+        Assert.Contains("image_noising_scheduler", Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu)).Message);
+    }
+
+    [Fact]
     public void A_stage_folder_without_weights_names_what_it_looked_for()
     {
         using var temp = new TempFolder();
