@@ -16,7 +16,8 @@ class _Anything(Exception):
     def __getattr__(self, name): return _Anything()
     def __bool__(self): return False
     def __iter__(self): return iter(())
-    def __str__(self): return "stub"
+    # A path-like string outside the working folder: diffusers writes a version cache file under its hub cache.
+    def __str__(self): return "/tmp/stub"
     def __fspath__(self): return "/tmp/stub"
     def __mro_entries__(self, bases): return (object,)
 
@@ -29,8 +30,8 @@ class _StubModule(types.ModuleType):
         if name.startswith("__"): raise AttributeError(name)
         if name[:1].isupper() and not name.isupper():   # classes (errors, ModelCard, ...)
             value = _make_class(name)
-        elif name.isupper():                            # constants
-            value = "stub" if not name.endswith(("OFFLINE", "DISABLE_TELEMETRY")) else False
+        elif name.isupper():                            # constants (paths among them: outside the working folder)
+            value = "/tmp/stub" if not name.endswith(("OFFLINE", "DISABLE_TELEMETRY")) else False
         else:
             value = _Anything()
         setattr(self, name, value)

@@ -17,6 +17,7 @@ Usage (see README.md beside this file):
     python make_diffusers_tiny_if.py            # rewrites diffusers-tiny-if/ beside this script
     python make_diffusers_tiny_if.py --check    # remakes it in a temp folder, compares with the committed one
     python make_diffusers_tiny_if.py --out DIR  # writes the three files into DIR
+    python make_diffusers_tiny_if.py --shape if-i [--check]  # diffusers-tiny-if-i/: IF-I-XL's choices (CONFIG_IF_I)
 
 Without pip (Debian 12: apt-get install python3-torch python3-numpy python3-packaging python3-tqdm
 python3-filelock python3-regex python3-requests python3-pil python3-importlib-metadata; git clone diffusers
@@ -99,6 +100,27 @@ CONFIG = {
 
 PARAMETER_COUNT = 90_366
 
+# IF-I-XL's choices scaled down the same way (diffusers-tiny-if-i/): the base stage: 3 input channels and no
+# class embedding (no noise level), three levels, cross-attention in all but the first, layers_per_block an
+# int, diffusers' defaults for what IF-I-XL's config leaves out (time embedding, skip act, scale factors).
+CONFIG_IF_I = {
+    **CONFIG,
+    "attention_head_dim": 8,
+    "block_out_channels": [8, 16, 24],
+    "class_embed_type": None,
+    "down_block_types": ["ResnetDownsampleBlock2D", "SimpleCrossAttnDownBlock2D", "SimpleCrossAttnDownBlock2D"],
+    "in_channels": 3,
+    "layers_per_block": 2,
+    "mid_block_scale_factor": 1,
+    "resnet_out_scale_factor": 1.0,
+    "resnet_skip_time_act": False,
+    "time_embedding_act_fn": None,
+    "time_embedding_dim": None,
+    "up_block_types": ["SimpleCrossAttnUpBlock2D", "SimpleCrossAttnUpBlock2D", "ResnetUpsampleBlock2D"],
+}
+
+PARAMETER_COUNT_IF_I = 215_150
+
 SEED_WEIGHTS = 0  # torch.manual_seed before building the model
 SEED_INPUTS = 1  # torch.manual_seed before drawing the inputs
 BATCH, TOKENS = 2, 7
@@ -119,6 +141,14 @@ HOOKED = [
     "up_blocks.1",
     "conv_norm_out",
 ]
+
+# Each fixture: its model's arguments and size, its class labels (None: the model has no class embedding), the
+# modules hooked, and its folder beside this script.
+SHAPES = {
+    "if-ii": (CONFIG, PARAMETER_COUNT, CLASS_LABELS, HOOKED, "diffusers-tiny-if"),
+    "if-i": (CONFIG_IF_I, PARAMETER_COUNT_IF_I, None,
+             [name for name in HOOKED if name != "class_embedding"] + ["down_blocks.2", "up_blocks.2"], "diffusers-tiny-if-i"),
+}
 
 
 def import_diffusers(source):
@@ -151,15 +181,16 @@ def randomise(model):
                 p.normal_(0.0, 0.2)
 
 
-def build_model(diffusers):
+def build_model(diffusers, shape):
     from diffusers import UNet2DConditionModel
     from diffusers.models.attention_processor import AttnAddedKVProcessor
 
+    config, parameter_count = shape[0], shape[1]
     torch.manual_seed(SEED_WEIGHTS)
-    model = UNet2DConditionModel(**CONFIG)
+    model = UNet2DConditionModel(**config)
     count = sum(p.numel() for p in model.parameters())
-    if count != PARAMETER_COUNT:
-        sys.exit(f"The model has {count} parameters, not {PARAMETER_COUNT}: not the fixture's model.")
+    if count != parameter_count:
+        sys.exit(f"The model has {count} parameters, not {parameter_count}: not the fixture's model.")
     randomise(model)
     # The attention that torch 1.13 ran (it has no scaled_dot_product_attention, so diffusers picked
     # this processor); with torch 2 diffusers would pick AttnAddedKVProcessor2_0, equal up to rounding.
@@ -167,12 +198,13 @@ def build_model(diffusers):
     return model.eval()
 
 
-def make_io(model, diffusers):
+def make_io(model, diffusers, shape):
+    config, _, labels, hooked, _ = shape
     torch.manual_seed(SEED_INPUTS)
-    sample = torch.randn(BATCH, CONFIG["in_channels"], CONFIG["sample_size"], CONFIG["sample_size"])
-    encoder_hidden_states = torch.randn(BATCH, TOKENS, CONFIG["encoder_hid_dim"])
+    sample = torch.randn(BATCH, config["in_channels"], config["sample_size"], config["sample_size"])
+    encoder_hidden_states = torch.randn(BATCH, TOKENS, config["encoder_hid_dim"])
     timestep = torch.tensor(TIMESTEP, dtype=torch.int64)
-    class_labels = torch.tensor(CLASS_LABELS, dtype=torch.int64)
+    class_labels = None if labels is None else torch.tensor(labels, dtype=torch.int64)
 
     intermediate = {}
 
@@ -183,7 +215,7 @@ def make_io(model, diffusers):
 
         return hook
 
-    handles = [model.get_submodule(name).register_forward_hook(keep(name)) for name in HOOKED]
+    handles = [model.get_submodule(name).register_forward_hook(keep(name)) for name in hooked]
     with torch.no_grad():
         # No encoder_attention_mask: the port matches diffusers exactly only without one.
         expected = model(sample, timestep, encoder_hidden_states=encoder_hidden_states, class_labels=class_labels).sample
@@ -194,7 +226,7 @@ def make_io(model, diffusers):
         "sample": sample,
         "timestep": timestep,
         "encoder_hidden_states": encoder_hidden_states,
-        "class_labels": class_labels,
+        **({} if class_labels is None else {"class_labels": class_labels}),
         "expected": expected,
         **intermediate,
     }
@@ -245,21 +277,21 @@ def read_safetensors(path):
     return tensors, metadata
 
 
-def make(out, diffusers):
+def make(out, diffusers, shape):
     os.makedirs(out, exist_ok=True)
-    model = build_model(diffusers)
+    model = build_model(diffusers, shape)
     model.save_config(out)  # config.json
     write_safetensors(os.path.join(out, "weights.safetensors"), model.state_dict())
-    tensors, metadata = make_io(model, diffusers)
+    tensors, metadata = make_io(model, diffusers, shape)
     write_safetensors(os.path.join(out, "io.safetensors"), tensors, metadata)
     return tensors
 
 
-def check(committed, diffusers, tolerance=1e-5):
+def check(committed, diffusers, shape, tolerance=1e-5):
     """Remakes the fixture in a temp folder and compares it with the committed one."""
     problems = []
     with tempfile.TemporaryDirectory() as made:
-        make(made, diffusers)
+        make(made, diffusers, shape)
         for file in ("config.json", "weights.safetensors"):
             with open(os.path.join(made, file), "rb") as a, open(os.path.join(committed, file), "rb") as b:
                 same = a.read() == b.read()
@@ -289,14 +321,17 @@ def check(committed, diffusers, tolerance=1e-5):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    fixture = os.path.join(here, "diffusers-tiny-if")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=fixture, help="folder to write config.json, weights.safetensors, io.safetensors (default: %(default)s)")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="if-ii",
+                        help="if-ii: diffusers-tiny-if/ (IF-II-L's choices); if-i: diffusers-tiny-if-i/ (IF-I-XL's) (default: %(default)s)")
+    parser.add_argument("--out", help="folder to write config.json, weights.safetensors, io.safetensors (default: the shape's folder beside this script)")
     parser.add_argument("--check", action="store_true", help="remake in a temp folder and compare with --out instead of writing it")
     parser.add_argument("--diffusers-src", help=f"a diffusers checkout at {DIFFUSERS_COMMIT} to import instead of the installed package")
     parser.add_argument("--hub-stand-ins", action="store_true",
                         help="import inert stand-ins for huggingface_hub and safetensors (hub_stand_ins.py): for Debian's python3-torch without pip")
     args = parser.parse_args()
+    shape = SHAPES[args.shape]
+    args.out = args.out or os.path.join(here, shape[4])
     if args.hub_stand_ins:
         sys.path.insert(0, here)
         import hub_stand_ins
@@ -307,9 +342,9 @@ def main():
     diffusers = import_diffusers(args.diffusers_src)
     print(f"diffusers {diffusers.__version__} ({os.path.dirname(diffusers.__file__)}), torch {torch.__version__}")
     if args.check:
-        check(args.out, diffusers)
+        check(args.out, diffusers, shape)
     else:
-        tensors = make(args.out, diffusers)
+        tensors = make(args.out, diffusers, shape)
         print(f"Wrote {args.out}: |expected| max {tensors['expected'].abs().max().item():.3f}, std {tensors['expected'].std().item():.3f}")
 
 
