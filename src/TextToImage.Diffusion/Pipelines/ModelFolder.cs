@@ -23,8 +23,8 @@ public static class ModelFolder
     public const string WeightsFile = WeightsStem + ".safetensors";
 
     /// <summary>
-    /// Loads every stage: each network built on the target in its precision (<see cref="ComputeTarget.StageDType"/>),
-    /// its weights read into it tensor by tensor.
+    /// Loads every stage: each network built where it is kept (<see cref="ComputeTarget.Home"/>) in the precision it
+    /// runs (<see cref="ComputeTarget.StageDType"/>), its weights read into it tensor by tensor.
     /// </summary>
     public static CascadeModel Load(string folder, ComputeTarget target)
     {
@@ -100,8 +100,8 @@ public static class ModelFolder
     }
 
     /// <summary>
-    /// The stage's network, built where it is kept (<see cref="ComputeTarget.Home"/>) in the precision it runs, so that loading needs its size once (IF-I-XL in
-    /// float16: 8.6 GB) plus one tensor at a time, never a float32 copy or the whole file beside it.
+    /// The stage's network, built on <paramref name="device"/> in <paramref name="dtype"/>, so that loading needs its
+    /// size once (IF-I-XL in float16: 8.6 GB) plus one tensor at a time, never a float32 copy or the whole file beside it.
     /// </summary>
     static UNet2DConditionModel Build(UNet2DConditionConfig config, Device device, ScalarType dtype)
     {
