@@ -53,10 +53,11 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
 /// <summary>
 /// One stage: its network, the scheduler configuration it was trained with, and its defaults. A super-resolution
 /// stage's low-resolution input is noised with <paramref name="AugmentationSchedule"/> when it has one of its own
-/// (DeepFloyd IF's image_noising_scheduler), else with its scheduler's.
+/// (DeepFloyd IF's image_noising_scheduler), else with its scheduler's. <paramref name="TextInput"/> says what of the
+/// encoded prompt the network attends to.
 /// </summary>
 public sealed record CascadeStage(string Name, StageKind Kind, UNet2DConditionModel Network, SchedulerConfig Scheduler, StageDefaults Defaults,
-    bool UseTextMask = true, NoiseSchedule? AugmentationSchedule = null)
+    bool UseTextMask = true, NoiseSchedule? AugmentationSchedule = null, StageTextInput TextInput = StageTextInput.Tokens)
 {
     public int Resolution => Network.Config.SampleSize
         ?? throw new InvalidDataException($"Stage '{Name}' has no sample_size in its config.");

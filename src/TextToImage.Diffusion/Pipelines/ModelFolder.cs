@@ -90,7 +90,7 @@ public static class ModelFolder
         {
             StateDictLoader.LoadInto(network, weights);
             network.eval();
-            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask, augmentation);
+            return new CascadeStage(entry.Name, entry.Kind, network, scheduler, entry.Defaults, entry.UseTextMask, augmentation, entry.TextInput);
         }
         catch
         {

@@ -32,6 +32,23 @@ public enum StageKind
 /// <summary>Writes and reads stage kinds as <c>base</c> and <c>super_resolution</c>.</summary>
 sealed class StageKindJsonConverter() : JsonStringEnumConverter<StageKind>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
 
+/// <summary>What of the encoded prompt a stage's network attends to.</summary>
+public enum StageTextInput
+{
+    /// <summary>The encoder's token states and mask (Imagen, DeepFloyd IF).</summary>
+    Tokens,
+
+    /// <summary>
+    /// One token: the encoder's sentence embedding (for MiniLM the sentence-transformers vector trained so that
+    /// paraphrases land near each other), L2-normalised and scaled to unit RMS per element; see
+    /// <see cref="Text.TextEmbeddings.AsSentenceToken"/>.
+    /// </summary>
+    Sentence,
+}
+
+/// <summary>Writes and reads <c>tokens</c> and <c>sentence</c>.</summary>
+sealed class StageTextInputJsonConverter() : JsonStringEnumConverter<StageTextInput>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
+
 /// <summary>One stage of the cascade: its folder and the settings used when a request names none.</summary>
 public sealed record StageEntry
 {
@@ -46,6 +63,13 @@ public sealed record StageEntry
     /// mask; DeepFloyd IF's were run without one (diffusers passes none), so its weights want false.
     /// </summary>
     [JsonPropertyName("use_text_mask")] public bool UseTextMask { get; init; } = true;
+
+    /// <summary>
+    /// <c>tokens</c> (the default) or <c>sentence</c>: the network sees the prompt's token states, or one token made of
+    /// its sentence embedding (cheaper to attend to, and a paraphrase is as near its caption as the encoder puts it).
+    /// </summary>
+    [JsonPropertyName("text_input"), JsonConverter(typeof(StageTextInputJsonConverter))]
+    public StageTextInput TextInput { get; init; } = StageTextInput.Tokens;
 
     /// <summary>
     /// The folder of the stage's <c>scheduler_config.json</c>, relative to the model folder; null: the stage's own

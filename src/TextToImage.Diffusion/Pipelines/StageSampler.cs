@@ -160,7 +160,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
 
     /// <summary>
     /// The text rows <see cref="Sample"/> takes, from <paramref name="encoded"/>: row <paramref name="prompts"/>[i] for image i,
-    /// then, when guiding, row <paramref name="contrasts"/>[i] (its negative or empty prompt) for image i; on the target, in the stage's precision.
+    /// then, when guiding, row <paramref name="contrasts"/>[i] (its negative or empty prompt) for image i; on the target, in the stage's precision,
+    /// in the form the stage attends to (<see cref="CascadeStage.TextInput"/>).
     /// </summary>
     public static TextEmbeddings Conditioning(TextEmbeddings encoded, IReadOnlyList<long> prompts, IReadOnlyList<long> contrasts, bool guided,
         ComputeTarget target, CascadeStage stage)
@@ -168,7 +169,9 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         if (contrasts.Count != prompts.Count) throw new ArgumentException($"{prompts.Count} prompt rows need as many contrast rows, not {contrasts.Count}.");
         var rows = guided ? prompts.Concat(contrasts).ToList() : prompts;
         using var selected = encoded.Select(rows);
-        return selected.To(target.Device, stage.DType);
+        if (stage.TextInput == StageTextInput.Tokens) return selected.To(target.Device, stage.DType);
+        using var sentence = selected.AsSentenceToken();
+        return sentence.To(target.Device, stage.DType);
     }
 
     /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>

@@ -40,6 +40,18 @@ public sealed class TextEmbeddings : IDisposable
         return new TextEmbeddings(TokenStates.to(dtype, device), Mask.to(device), Pooled.to(dtype, device));
     }
 
+    /// <summary>
+    /// The prompts as one token each: the pooled vector, L2-normalised and scaled by sqrt(D) so its elements have unit
+    /// RMS like the inputs a linear layer is initialised for; mask all true, pooled kept. Made from the pooled vector
+    /// alone, so applying it twice gives the same rows.
+    /// </summary>
+    public TextEmbeddings AsSentenceToken()
+    {
+        using var scope = NewDisposeScope();
+        var token = nn.functional.normalize(Pooled, p: 2, dim: 1) * Math.Sqrt(Pooled.shape[1]);
+        return new TextEmbeddings(token.unsqueeze(1).to_type(TokenStates.dtype), ones(Count, 1, ScalarType.Bool, Mask.device), Pooled.clone());
+    }
+
     public void Dispose()
     {
         TokenStates.Dispose();

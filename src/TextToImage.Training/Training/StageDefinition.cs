@@ -78,7 +78,7 @@ public sealed class StageDefinition
 
     /// <summary>The stage as the samplers take it, with the scheduler predicting what the network was trained on.</summary>
     public CascadeStage AsCascadeStage(UNet2DConditionModel network, string objective) =>
-        new(Entry.Name, Entry.Kind, network, Scheduler with { PredictionType = objective }, Entry.Defaults, Entry.UseTextMask);
+        new(Entry.Name, Entry.Kind, network, Scheduler with { PredictionType = objective }, Entry.Defaults, Entry.UseTextMask, TextInput: Entry.TextInput);
 
     /// <summary>Writes trained weights (and the scheduler's prediction type) into the model folder, each file atomically.</summary>
     public void Save(UNet2DConditionModel network, string objective, ScalarType dtype, IReadOnlyDictionary<string, string> metadata)

@@ -60,7 +60,7 @@ public sealed class StageTrainer : IDisposable
         log?.Invoke($"data: {_data.Rows.Count} images from {_data.Folder}, at {_stage.Resolution} px");
         var bytes = _data.LoadPixels(_stage.Resolution);
         _pixels = tensor(bytes, [_data.Rows.Count, _stage.Resolution, _stage.Resolution, 3]).permute(0, 3, 1, 2).contiguous().DetachFromDisposeScope();
-        _text = TextEmbeddingCache.Load(_data.Folder, _stage.TextEncoderFolder, _data.Rows.Select(r => r.Captions).ToList(), log);
+        _text = TextEmbeddingCache.Load(_data.Folder, _stage.TextEncoderFolder, _data.Rows.Select(r => r.Captions).ToList(), _stage.Entry.TextInput, log);
 
         _network = _stage.LoadNetwork();
         _network.to(_device).train();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Pipelines;
 using TextToImage.Diffusion.Text;
 using static TorchSharp.torch;
 
@@ -19,27 +20,28 @@ public sealed class TextEmbeddingCache : IDisposable
     readonly Dictionary<string, long> _captionRow = new();   // each caption's first caption row
     readonly int[] _firstCaption;   // per image row, then one past the last caption
 
-    TextEmbeddingCache(IReadOnlyList<IReadOnlyList<string>> rowCaptions, Tensor states, Tensor mask, Tensor emptyStates, Tensor emptyMask)
+    TextEmbeddingCache(IReadOnlyList<IReadOnlyList<string>> rowCaptions, TextEmbeddings captions, TextEmbeddings empty)
     {
         foreach (var (caption, row) in rowCaptions.SelectMany(c => c).Select((caption, row) => (caption, (long)row)))
             _captionRow.TryAdd(caption, row);
         _firstCaption = new int[rowCaptions.Count + 1];
         for (var row = 0; row < rowCaptions.Count; row++) _firstCaption[row + 1] = _firstCaption[row] + rowCaptions[row].Count;
-        States = states;
-        Mask = mask;
-        EmptyStates = emptyStates;
-        EmptyMask = emptyMask;
+        _captions = captions;
+        _empty = empty;
     }
 
-    /// <summary>[C, L, D] float32, zero at padding: one row per caption, the rows' captions in order.</summary>
-    public Tensor States { get; }
+    readonly TextEmbeddings _captions;
+    readonly TextEmbeddings _empty;
+
+    /// <summary>[C, L, D] float32, zero at padding: one row per caption, the rows' captions in order, as the stage attends to them.</summary>
+    public Tensor States => _captions.TokenStates;
 
     /// <summary>[C, L] bool, true for real tokens.</summary>
-    public Tensor Mask { get; }
+    public Tensor Mask => _captions.Mask;
 
     /// <summary>The empty prompt, [1, L, D] and [1, L]: the unconditional row of guidance.</summary>
-    public Tensor EmptyStates { get; }
-    public Tensor EmptyMask { get; }
+    public Tensor EmptyStates => _empty.TokenStates;
+    public Tensor EmptyMask => _empty.Mask;
 
     /// <summary>
     /// The caption row of image <paramref name="row"/>: its only caption, or one of its captions drawn uniformly
@@ -52,7 +54,9 @@ public sealed class TextEmbeddingCache : IDisposable
     }
 
     /// <param name="rowCaptions">Each image row's captions (at least one each).</param>
-    public static TextEmbeddingCache Load(string dataFolder, string textEncoderFolder, IReadOnlyList<IReadOnlyList<string>> rowCaptions, Action<string>? log = null)
+    /// <param name="input">What the trained stage attends to: the cache holds the captions in that form.</param>
+    public static TextEmbeddingCache Load(string dataFolder, string textEncoderFolder, IReadOnlyList<IReadOnlyList<string>> rowCaptions,
+        StageTextInput input = StageTextInput.Tokens, Action<string>? log = null)
     {
         var config = TextEncoderConfig.Load(textEncoderFolder);
         var captions = rowCaptions.SelectMany(c => c).ToList();
@@ -60,9 +64,11 @@ public sealed class TextEmbeddingCache : IDisposable
         var path = Path.Combine(dataFolder, ".t2i-cache", $"text-{key}.safetensors");
         if (File.Exists(path))
         {
+            // What the cache does not adopt (the float masks it converts) goes with this scope.
+            using var loading = NewDisposeScope();
             var saved = Safetensors.Load(path);
             log?.Invoke($"text embeddings: {path} (cached)");
-            return FromSaved(rowCaptions, saved);
+            return FromSaved(rowCaptions, saved, input);
         }
 
         log?.Invoke($"text embeddings: encoding {captions.Count} captions once into {path}");
@@ -70,12 +76,14 @@ public sealed class TextEmbeddingCache : IDisposable
         using var scope = NewDisposeScope();
         var states = new List<Tensor>();
         var masks = new List<Tensor>();
+        var pooled = new List<Tensor>();
         const int chunk = 64;
         for (var start = 0; start < captions.Count; start += chunk)
         {
             using var encoded = encoder.Encode(captions.Skip(start).Take(chunk).ToList());
             states.Add(encoded.TokenStates.clone());
             masks.Add(encoded.Mask.clone());
+            pooled.Add(encoded.Pooled.clone());
         }
         using var empty = encoder.Encode([""]);
         var allMask = cat(masks, 0);
@@ -84,17 +92,18 @@ public sealed class TextEmbeddingCache : IDisposable
         {
             ["states"] = cat(states, 0)[.., ..(int)length].contiguous(),
             ["mask"] = allMask[.., ..(int)length].to_type(ScalarType.Float32).contiguous(),
+            ["pooled"] = cat(pooled, 0),
             ["empty_states"] = empty.TokenStates[.., ..(int)length].contiguous(),
             ["empty_mask"] = empty.Mask[.., ..(int)length].to_type(ScalarType.Float32).contiguous(),
+            ["empty_pooled"] = empty.Pooled.clone(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Safetensors.Save(path, entries, metadata: new Dictionary<string, string> { ["captions"] = captions.Count.ToString() });
-        return FromSaved(rowCaptions, entries.ToDictionary(e => e.Key, e => e.Value.DetachFromDisposeScope()));
+        return FromSaved(rowCaptions, entries, input);
     }
 
     /// <summary>
-    /// The cached rows of <paramref name="prompts"/>, each a caption of the dataset or "" (the empty prompt);
-    /// pooled embeddings are zero (the networks trained here pool nothing).
+    /// The cached rows of <paramref name="prompts"/>, each a caption of the dataset or "" (the empty prompt).
     /// </summary>
     public TextEmbeddings Select(IReadOnlyList<string> prompts)
     {
@@ -102,29 +111,35 @@ public sealed class TextEmbeddingCache : IDisposable
         // Row by row (views, then one small copy): joining the empty prompt to the whole cache would copy all of it per call.
         var rows = prompts.Select(p => p == "" ? -1
             : _captionRow.TryGetValue(p, out var row) ? row : throw new ArgumentException($"'{p}' is not a caption of the cached dataset.")).ToArray();
-        var states = cat(rows.Select(r => r < 0 ? EmptyStates : States.narrow(0, r, 1)).ToList(), 0);
-        var mask = cat(rows.Select(r => r < 0 ? EmptyMask : Mask.narrow(0, r, 1)).ToList(), 0);
-        return new TextEmbeddings(states, mask, zeros(rows.Length, States.shape[2]));
+        Tensor Rows(Func<TextEmbeddings, Tensor> part) =>
+            cat(rows.Select(r => r < 0 ? part(_empty) : part(_captions).narrow(0, r, 1)).ToList(), 0);
+        return new TextEmbeddings(Rows(e => e.TokenStates), Rows(e => e.Mask), Rows(e => e.Pooled));
     }
 
-    static TextEmbeddingCache FromSaved(IReadOnlyList<IReadOnlyList<string>> rowCaptions, IReadOnlyDictionary<string, Tensor> saved) => new(rowCaptions,
-        saved["states"],
-        saved["mask"].to_type(ScalarType.Bool).DetachFromDisposeScope(),
-        saved["empty_states"],
-        saved["empty_mask"].to_type(ScalarType.Bool).DetachFromDisposeScope());
+    static TextEmbeddingCache FromSaved(IReadOnlyList<IReadOnlyList<string>> rowCaptions, IReadOnlyDictionary<string, Tensor> saved, StageTextInput input)
+    {
+        using var scope = NewDisposeScope();
+        var captions = new TextEmbeddings(saved["states"], saved["mask"], saved["pooled"]);
+        var empty = new TextEmbeddings(saved["empty_states"], saved["empty_mask"], saved["empty_pooled"]);
+        if (input == StageTextInput.Tokens) return new(rowCaptions, captions, empty);
+        using (captions)
+        using (empty)
+            return new(rowCaptions, captions.AsSentenceToken(), empty.AsSentenceToken());
+    }
+
+    /// <summary>Raised when what a cache file holds changes, so that older files are encoded anew (2: pooled vectors kept).</summary>
+    const int FormatVersion = 2;
 
     static string Key(TextEncoderConfig config, IReadOnlyList<string> captions)
     {
-        var text = new StringBuilder(System.Text.Json.JsonSerializer.Serialize(config)).Append('\0');
+        var text = new StringBuilder(System.Text.Json.JsonSerializer.Serialize(config)).Append('\0').Append(FormatVersion).Append('\0');
         foreach (var caption in captions) text.Append(caption).Append('\0');
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
     }
 
     public void Dispose()
     {
-        States.Dispose();
-        Mask.Dispose();
-        EmptyStates.Dispose();
-        EmptyMask.Dispose();
+        _captions.Dispose();
+        _empty.Dispose();
     }
 }

@@ -130,6 +130,39 @@ public sealed class ModelFolderTests
     }
 
     [Fact]
+    public void A_stage_told_to_attend_to_the_sentence_embedding_sees_one_token_per_prompt()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny", seed: 2);
+        var request = TinyCascade.Request(resolution: 16);
+        using var tokens = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        using var fromTokens = new CascadePipeline(tokens).Generate(request);
+
+        var indexPath = Path.Combine(temp.Path, ModelIndex.FileName);
+        var index = JsonNode.Parse(File.ReadAllText(indexPath))!;
+        index["stages"]![0]!["text_input"] = "sentence";
+        File.WriteAllText(indexPath, index.ToJsonString());
+        using var sentence = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        using var fromSentence = new CascadePipeline(sentence).Generate(request);
+
+        Assert.Equal(StageTextInput.Sentence, sentence.Stages[0].TextInput);
+        Assert.Equal(StageTextInput.Tokens, sentence.Stages[1].TextInput);
+        using var encoded = sentence.TextEncoder.Encode(["a red apple", ""]);
+        using var rows = StageSampler.Conditioning(encoded, [0], [1], guided: true, ComputeTarget.Cpu, sentence.Stages[0]);
+        Assert.Equal([2L, 1L, encoded.Pooled.shape[1]], rows.TokenStates.shape);
+        Assert.True(rows.Mask.all().item<bool>());
+        using var unit = TorchSharp.torch.nn.functional.normalize(encoded.Pooled, p: 2, dim: 1);
+        Assert.True(rows.TokenStates.squeeze(1).allclose(unit * Math.Sqrt(encoded.Pooled.shape[1]), rtol: 1e-5, atol: 1e-6));
+        Assert.False(fromTokens.Final.Images.allclose(fromSentence.Final.Images));
+
+        index["stages"]![0]!["text_input"] = "words";
+        File.WriteAllText(indexPath, index.ToJsonString());
+        var error = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
+        Assert.Contains(ModelIndex.FileName, error.Message);
+        Assert.Contains("text_input", error.Message);
+    }
+
+    [Fact]
     public void The_folder_layout_is_diffusers_like()
     {
         using var temp = new TempFolder();

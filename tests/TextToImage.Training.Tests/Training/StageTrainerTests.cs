@@ -70,6 +70,33 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_stage_that_attends_to_the_sentence_embedding_trains_on_one_token_per_caption()
+    {
+        var data = _setup.Data(16);
+        var rows = TextToImage.Training.Data.ImageFolder.Open(data).Rows;
+        var captions = rows.Select(r => r.Captions).ToList();
+        var encoderFolder = Path.Combine(_setup.Model, "text_encoder");
+        using var tokens = TextEmbeddingCache.Load(data, encoderFolder, captions);
+        using var sentence = TextEmbeddingCache.Load(data, encoderFolder, captions, StageTextInput.Sentence);
+        using var encoder = TextToImage.Diffusion.Text.TextEncoderConfig.Load(encoderFolder).Create(encoderFolder, ComputeTarget.Cpu);
+        using var encoded = encoder.Encode([rows[1].Text, ""]);
+        using var expected = encoded.AsSentenceToken();
+
+        Assert.Equal([(long)rows.Count, 1, expected.TokenStates.shape[2]], sentence.States.shape);
+        Assert.True(sentence.States[1].allclose(expected.TokenStates[0], rtol: 1e-5, atol: 1e-5));
+        Assert.True(sentence.EmptyStates.allclose(expected.TokenStates[1..2], rtol: 1e-5, atol: 1e-5));
+        using (var selected = tokens.Select([rows[1].Text]))                      // the token cache keeps the pooled vector too
+            Assert.True(selected.Pooled.allclose(encoded.Pooled[0..1], rtol: 1e-5, atol: 1e-6));
+
+        var indexPath = Path.Combine(_setup.Model, ModelIndex.FileName);
+        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath))!;
+        index["stages"]![0]!["text_input"] = "sentence";
+        File.WriteAllText(indexPath, index.ToJsonString());
+        using var trainer = Trainer("sentence", _setup.Options(steps: 3));
+        Assert.Equal(3, trainer.Train().Step);
+    }
+
+    [Fact]
     public void Training_reduces_the_loss_on_a_fixed_batch()
     {
         var options = _setup.Options(steps: 200) with { LearningRate = 3e-3, BatchSize = 8, MinSnrGamma = null, CheckpointEvery = 1000, LogEvery = 50 };
