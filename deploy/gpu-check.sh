@@ -44,8 +44,8 @@ die() { echo "gpu-check: $*" >&2; exit 1; }
 
 prepare() {
     local bundle=${1:-$ROOT/.gpu-check}
-    local stage; stage=$(mktemp -d)
-    trap 'rm -rf "$stage"' RETURN
+    stage=$(mktemp -d)   # global: the EXIT trap reads it
+    trap 'rm -rf "$stage"' EXIT
     mkdir -p "$bundle"
     echo "gpu-check: publishing t2i with its .NET runtime"
     dotnet publish "$ROOT/src/TextToImage.Cli" -c Release -o "$stage/t2i" -v quiet -nologo >/dev/null
@@ -115,10 +115,10 @@ EOF
 }
 
 run() {
-    local bundle=${1:-$ROOT/.gpu-check} out=${2:-${OUT:-$PWD/gpu-check-out}}
+    local bundle=${1:-$ROOT/.gpu-check}; out=${2:-${OUT:-$PWD/gpu-check-out}}
     local device=${GPU_CHECK_DEVICE:-cuda}
-    local work; work=$(mktemp -d)
-    trap 'cp -f "$work"/*.log "$out"/ 2>/dev/null || true; rm -rf "$work"' RETURN
+    work=$(mktemp -d)   # global, like out: the EXIT trap reads them
+    trap 'cp -f "$work"/*.log "$out"/ 2>/dev/null || true; rm -rf "$work"' EXIT
     mkdir -p "$out"
     tar -C "$work" -xf "$bundle/bundle.tar.xz"
     if [ ! -f "$work/t2i/libLibTorchSharp.so" ] && [ ! -f "$work/t2i/runtimes/linux-x64/native/libLibTorchSharp.so" ]; then
