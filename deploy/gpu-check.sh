@@ -120,6 +120,7 @@ run() {
     work=$(mktemp -d)   # global, like out: the EXIT trap reads them
     trap 'cp -f "$work"/*.log "$out"/ 2>/dev/null || true; rm -rf "$work"' EXIT
     mkdir -p "$out"
+    [ -f "$bundle/bundle.tar.xz" ] || die "no bundle in $bundle: run '$0 prepare' on a build machine first"
     tar -C "$work" -xf "$bundle/bundle.tar.xz"
     if [ ! -f "$work/t2i/libLibTorchSharp.so" ] && [ ! -f "$work/t2i/runtimes/linux-x64/native/libLibTorchSharp.so" ]; then
         local torch_dir; torch_dir=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))') || die "no PyTorch: python3 cannot import torch"
