@@ -117,10 +117,7 @@ public sealed class ModelFolderTests
         using var masked = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         using var withMask = new CascadePipeline(masked).Generate(request);
 
-        var indexPath = Path.Combine(temp.Path, ModelIndex.FileName);
-        var index = JsonNode.Parse(File.ReadAllText(indexPath))!;
-        index["stages"]![0]!["use_text_mask"] = false;
-        File.WriteAllText(indexPath, index.ToJsonString());
+        ModelIndexEdits.SetStageEntry(temp.Path, 0, "use_text_mask", false);
         using var unmasked = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         using var withoutMask = new CascadePipeline(unmasked).Generate(request);
 
@@ -138,10 +135,7 @@ public sealed class ModelFolderTests
         using var tokens = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         using var fromTokens = new CascadePipeline(tokens).Generate(request);
 
-        var indexPath = Path.Combine(temp.Path, ModelIndex.FileName);
-        var index = JsonNode.Parse(File.ReadAllText(indexPath))!;
-        index["stages"]![0]!["text_input"] = "sentence";
-        File.WriteAllText(indexPath, index.ToJsonString());
+        ModelIndexEdits.SetStageEntry(temp.Path, 0, "text_input", "sentence");
         using var sentence = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         using var fromSentence = new CascadePipeline(sentence).Generate(request);
 
@@ -155,8 +149,7 @@ public sealed class ModelFolderTests
         Assert.True(rows.TokenStates.squeeze(1).allclose(unit * Math.Sqrt(encoded.Pooled.shape[1]), rtol: 1e-5, atol: 1e-6));
         Assert.False(fromTokens.Final.Images.allclose(fromSentence.Final.Images));
 
-        index["stages"]![0]!["text_input"] = "words";
-        File.WriteAllText(indexPath, index.ToJsonString());
+        ModelIndexEdits.SetStageEntry(temp.Path, 0, "text_input", "words");
         var error = Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu));
         Assert.Contains(ModelIndex.FileName, error.Message);
         Assert.Contains("text_input", error.Message);

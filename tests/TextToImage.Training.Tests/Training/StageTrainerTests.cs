@@ -88,10 +88,7 @@ public sealed class StageTrainerTests : IDisposable
         using (var selected = tokens.Select([rows[1].Text]))                      // the token cache keeps the pooled vector too
             Assert.True(selected.Pooled.allclose(encoded.Pooled[0..1], rtol: 1e-5, atol: 1e-6));
 
-        var indexPath = Path.Combine(_setup.Model, ModelIndex.FileName);
-        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath))!;
-        index["stages"]![0]!["text_input"] = "sentence";
-        File.WriteAllText(indexPath, index.ToJsonString());
+        ModelIndexEdits.SetStageEntry(_setup.Model, 0, "text_input", "sentence");
         using var trainer = Trainer("sentence", _setup.Options(steps: 3));
         Assert.Equal(3, trainer.Train().Step);
     }
