@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TextToImage.Training.Data;
+using TextToImage.Training.Evaluation;
 
 namespace TextToImage.Cli;
 
@@ -21,9 +22,21 @@ static class DatasetCommand
             Description = "The unpacked npm package emojibase-data@17.0.0 (its folder holding en/data.json): each image also gets its CLDR " +
                           "short name and keywords as captions (a list in metadata.jsonl). Without it, the file-name caption only.",
         };
+        var framed = new Option<int>("--framed-captions")
+        {
+            Description = "With --annotations: this many more captions per default-tone emoji that frame its name (\"a drawing of a kangaroo\", " +
+                          "\"a cute kangaroo\"), the same for a name on every run.",
+            DefaultValueFactory = _ => 0,
+        };
+        var heldOut = new Option<FileInfo[]>("--held-out")
+        {
+            Description = "Prompt files of t2i eval --prompts (JSON lines with \"text\"): captions equal to one of their prompts are left out, " +
+                          "so the evaluation stays on wording the model never trained on.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var emoji = new Command("fluent-emoji", "Rasterise Fluent Emoji SVGs onto white, captioned from their names and style.")
         {
-            source, output, sizes, styles, skinTones, maxEmoji, seed, annotations,
+            source, output, sizes, styles, skinTones, maxEmoji, seed, annotations, framed, heldOut,
         };
         emoji.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -36,7 +49,11 @@ static class DatasetCommand
                 MaxEmoji = parsed.GetValue(maxEmoji),
                 Seed = parsed.GetValue(seed),
                 Annotations = parsed.GetValue(annotations) is { } a ? EmojiAnnotations.Load(a.FullName) : null,
+                FramedCaptions = parsed.GetValue(framed) is var n and >= 0 ? n : throw new ArgumentException("--framed-captions cannot be negative."),
+                HeldOut = (parsed.GetValue(heldOut) ?? []).SelectMany(f => HeldOutPrompts.Texts(f.FullName)).ToHashSet(StringComparer.OrdinalIgnoreCase),
             };
+            if (selection.FramedCaptions > 0 && selection.Annotations is null)
+                throw new ArgumentException("--framed-captions frames CLDR short names: it needs --annotations.");
             var folder = parsed.GetRequiredValue(output).FullName;
             FluentEmojiDataset.Written count = new(0, 0, []);
             AnsiConsole.Progress().Start(context =>
@@ -48,6 +65,8 @@ static class DatasetCommand
             AnsiConsole.MarkupLineInterpolated($"wrote [green]{count.Images}[/] images with [green]{count.Captions}[/] captions at {string.Join(", ", sizeList)} px under [green]{folder}[/]");
             if (selection.Annotations is not null && count.Unannotated.Count > 0)
                 AnsiConsole.MarkupLineInterpolated($"[yellow]{count.Unannotated.Count} emoji have no CLDR annotation (file-name captions only):[/] {string.Join(", ", count.Unannotated.Take(20))}");
+            if (count.HeldOutLeftOut > 0)
+                AnsiConsole.MarkupLineInterpolated($"left out {count.HeldOutLeftOut} caption(s) equal to a held-out prompt");
             return 0;
         }));
         return new Command("dataset", "Build training datasets.") { emoji };

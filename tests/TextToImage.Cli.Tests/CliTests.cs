@@ -18,6 +18,22 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Dataset_options_that_cannot_work_say_why_before_anything_is_written()
+    {
+        using var temp = new TempFolder();
+        var (unframed, why) = Run("dataset", "fluent-emoji", "--source", temp.Path, "--out", temp["out"], "--framed-captions", "2");
+        Assert.NotEqual(0, unframed);
+        Assert.Contains("--framed-captions frames CLDR short names: it needs --annotations", why);
+
+        File.WriteAllText(temp["held-out.jsonl"], "{\"text\": \"a smiling cat\"}\n");
+        var (unnamed, whyNot) = Run("dataset", "fluent-emoji", "--source", temp.Path, "--out", temp["out"], "--held-out", temp["held-out.jsonl"]);
+        Assert.NotEqual(0, unnamed);
+        Assert.Contains("held-out.jsonl: 1 bad line(s)", whyNot);
+        Assert.Contains("file_name", whyNot);
+        Assert.False(Directory.Exists(temp["out"]));
+    }
+
+    [Fact]
     public void New_model_then_generate_writes_pngs_with_their_parameters()
     {
         using var temp = new TempFolder();

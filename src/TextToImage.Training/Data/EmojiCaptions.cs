@@ -60,6 +60,36 @@ public static class EmojiCaptions
         return captions.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
+    /// <summary>Frames any name takes ("a picture of a cat face").</summary>
+    static readonly string[] PhraseFrames = ["a picture of {0}", "a drawing of {0}", "an icon of {0}", "a cartoon of {0}", "{0} on a white background", "{0} clip art"];
+
+    /// <summary>Adjectives before a name that is a noun phrase ("a cute cat face"); none of them is a colour, which the colour caption says.</summary>
+    static readonly string[] Adjectives = ["cute", "small", "big", "simple", "cartoon", "happy", "flat", "tiny"];
+
+    /// <summary>
+    /// <paramref name="count"/> captions that put the short name in words around it ("a drawing of a kangaroo", "a cute
+    /// kangaroo"), the same ones for a name on every run (picked by a hash of the name). Why: prompts wrap what they ask
+    /// for in words no caption has ("a hopping kangaroo"), and a network that saw the name only bare or with an article
+    /// learns that any unknown word changes the picture; framed captions teach it to follow the name through them.
+    /// </summary>
+    public static IReadOnlyList<string> Framed(string shortName, int count)
+    {
+        var withArticle = WithArticle(shortName);
+        var nounPhrase = withArticle != shortName && !shortName.StartsWith("a ", StringComparison.OrdinalIgnoreCase);
+        var frames = PhraseFrames.Select(f => string.Format(f, withArticle))
+            .Concat(nounPhrase ? Adjectives.Select(a => WithArticle($"{a} {shortName}")) : []).ToList();
+        var random = new Random(StableHash(shortName));
+        return frames.OrderBy(_ => random.Next()).Take(count).ToList();
+    }
+
+    /// <summary>FNV-1a over the characters: string.GetHashCode differs between processes.</summary>
+    static int StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text) hash = (hash ^ c) * 16777619u;
+        return (int)(hash & 0x7fffffff);
+    }
+
     /// <summary>"a cat face", "an apple"; names that are not a noun phrase ("keycap: 1", "flag: Japan", "a button") stay as they are.</summary>
     public static string WithArticle(string name)
     {

@@ -22,6 +22,15 @@ public sealed record FluentEmojiSelection
 
     /// <summary>CLDR names and keywords (npm emojibase-data) for captions people type; null: the file-name caption only.</summary>
     public EmojiAnnotations? Annotations { get; init; }
+
+    /// <summary>With annotations: this many framed captions per default-tone emoji (<see cref="EmojiCaptions.Framed"/>); 0: none.</summary>
+    public int FramedCaptions { get; init; }
+
+    /// <summary>
+    /// Prompts an evaluation holds out (<c>t2i eval --prompts</c> files): a caption equal to one (case aside) is left out of
+    /// every row, so the measure stays one of wording the model never trained on. The file-name caption always stays.
+    /// </summary>
+    public IReadOnlySet<string> HeldOut { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
@@ -79,12 +88,14 @@ public static class FluentEmojiDataset
             var captions = selection.Annotations is null
                 ? [EmojiCaptions.Caption(f.Name, f.Tone, f.Style)]
                 : EmojiCaptions.All(f.Name, f.Tone, f.Style, annotation, k => keywordUse.GetValueOrDefault(k));
+            if (annotation is not null && f.Tone is null && selection.FramedCaptions > 0)
+                captions = [.. captions, .. EmojiCaptions.Framed(annotation.Name, selection.FramedCaptions).Except(captions, StringComparer.OrdinalIgnoreCase)];
             return new Entry(f.Style, f.Stem, captions, annotation?.Name ?? f.Name, annotation is not null);
         }).ToList();
     }
 
     /// <summary>What <see cref="Write"/> wrote: images per size, captions in all, and the emoji no annotation named.</summary>
-    public sealed record Written(int Images, int Captions, IReadOnlyList<string> Unannotated);
+    public sealed record Written(int Images, int Captions, IReadOnlyList<string> Unannotated, int HeldOutLeftOut = 0);
 
     /// <summary>Writes the dataset. Existing files are replaced.</summary>
     public static Written Write(string packageFolder, string outputFolder, IReadOnlyList<int> sizes, FluentEmojiSelection selection,
@@ -111,6 +122,9 @@ public static class FluentEmojiDataset
             EmojiColours.Caption(e.ShortName, colours[i]) is { } caption && !e.Captions.Contains(caption, StringComparer.OrdinalIgnoreCase)
                 ? e with { Captions = [.. e.Captions, caption] }
                 : e).ToList();
+        var heldOut = new HashSet<string>(selection.HeldOut, StringComparer.OrdinalIgnoreCase);
+        var leftOut = entries.Sum(e => e.Captions.Skip(1).Count(heldOut.Contains));
+        entries = entries.Select(e => e with { Captions = [e.Caption, .. e.Captions.Skip(1).Where(c => !heldOut.Contains(c))] }).ToList();
         foreach (var size in sizes)
         {
             // One row per image, its captions as a list (Hugging Face reads a list of strings as a sequence feature): each image
@@ -124,7 +138,7 @@ public static class FluentEmojiDataset
                 JsonSerializer.Serialize(new { file_name = "images/" + FileName(entries[i]), text = entries[i].ShortName }, Json)));
         }
         return new Written(entries.Count, entries.Sum(e => e.Captions.Count),
-            entries.Where(e => !e.Annotated).Select(e => e.Stem).Distinct().ToList());
+            entries.Where(e => !e.Annotated).Select(e => e.Stem).Distinct().ToList(), leftOut);
     }
 
     /// <summary>Beside metadata.jsonl: each row's bare short name, in the layout of <c>t2i eval --prompts</c>, rows in a seeded shuffle.</summary>

@@ -17,19 +17,28 @@ public static class HeldOutPrompts
     /// <exception cref="InvalidDataException">Any bad line (the message lists them all), or no prompt at all.</exception>
     public static IReadOnlyList<HeldOutPrompt> Load(string file, ImageFolder data)
     {
-        var path = Path.GetFullPath(file);
-        if (!File.Exists(path)) throw new FileNotFoundException($"The prompts file {path} does not exist.", path);
         var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < data.Rows.Count; i++) rowOf.TryAdd(data.Rows[i].FileName, i);
+        return Parse(file, fileName => rowOf.ContainsKey(fileName) ? null : $"not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}")
+            .Select(p => new HeldOutPrompt(p.Text, rowOf[p.FileName])).ToList();
+    }
 
-        var prompts = new List<HeldOutPrompt>();
+    /// <summary>The prompts' texts alone, with no dataset to name rows of (<c>t2i dataset --held-out</c> keeps them out of the captions).</summary>
+    /// <exception cref="InvalidDataException">As <see cref="Load"/>.</exception>
+    public static IReadOnlyList<string> Texts(string file) => Parse(file, _ => null).Select(p => p.Text).ToList();
+
+    /// <param name="rowProblem">What is wrong with a line's file name, or null.</param>
+    static List<(string FileName, string Text)> Parse(string file, Func<string, string?> rowProblem)
+    {
+        var path = Path.GetFullPath(file);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The prompts file {path} does not exist.", path);
+        var prompts = new List<(string, string)>();
         var bad = new List<BadRow>();
         foreach (var (lineNumber, line) in ImageFolder.NonBlankLines(path))
         {
             var (fileName, texts, problem) = ImageFolder.ParseLine(line, "prompt", listAllowed: false);
-            if (problem is null && !rowOf.ContainsKey(fileName!))
-                problem = $"not a row of {Path.Combine(data.Folder, ImageFolder.MetadataFile)}";
-            if (problem is null) prompts.Add(new HeldOutPrompt(texts![0], rowOf[fileName!]));
+            problem ??= rowProblem(fileName!);
+            if (problem is null) prompts.Add((fileName!, texts![0]));
             else bad.Add(new BadRow(lineNumber, fileName, problem));
         }
         if (bad.Count > 0)

@@ -78,6 +78,58 @@ public sealed class FluentEmojiDatasetTests
     }
 
     [Fact]
+    public void Framed_captions_wrap_the_name_in_words_and_are_the_same_on_every_run()
+    {
+        var kangaroo = EmojiCaptions.Framed("kangaroo", 3);
+        Assert.Equal(3, kangaroo.Distinct().Count());
+        Assert.All(kangaroo, c => Assert.Contains("kangaroo", c));
+        Assert.All(kangaroo, c => Assert.NotEqual("a kangaroo", c));            // more words than the name with its article
+        Assert.Equal(kangaroo, EmojiCaptions.Framed("kangaroo", 3));           // a hash of the name picks them, not the process
+        Assert.Equal(kangaroo.Take(2), EmojiCaptions.Framed("kangaroo", 2));
+        Assert.NotEqual(kangaroo, EmojiCaptions.Framed("cat face", 3).Select(c => c.Replace("cat face", "kangaroo")));
+        // A name that is no noun phrase gets no adjective ("a cute flag: Japan"), only frames around it.
+        var flag = EmojiCaptions.Framed("flag: Japan", 14);
+        Assert.Equal(6, flag.Count);
+        Assert.All(flag, c => Assert.Contains("flag: Japan", c));
+        Assert.DoesNotContain(flag, c => c.StartsWith("a cute", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Framed_captions_join_default_tone_rows_and_held_out_prompts_leave_every_row()
+    {
+        using var temp = new TempFolder();
+        var package = temp["package"];
+        Directory.CreateDirectory(Path.Combine(package, "icons", "flat"));
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "red-circle.svg"), RedCircle);
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
+        Directory.CreateDirectory(temp["annotations/en"]);
+        File.WriteAllText(temp["annotations/en/data.json"], """
+            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
+            """);
+        var annotations = EmojiAnnotations.Load(temp["annotations"]);
+        File.WriteAllText(temp["held-out.jsonl"], """
+            {"file_name": "images/flat-wrapped-gift.png", "text": "a blue wrapped gift"}
+            {"file_name": "images/flat-wrapped-gift.png", "text": "Present"}
+            {"file_name": "images/flat-red-circle.png", "text": "red circle, flat style"}
+            """);
+
+        var written = FluentEmojiDataset.Write(package, temp["out"], [16], new FluentEmojiSelection
+        {
+            Styles = ["flat"], Annotations = annotations, FramedCaptions = 2,
+            HeldOut = HeldOutPrompts.Texts(temp["held-out.jsonl"]).ToHashSet(StringComparer.OrdinalIgnoreCase),
+        });
+
+        var gift = ImageFolder.Open(temp["out/16"]).Rows.Single(r => r.FileName == "images/flat-wrapped-gift.png");
+        Assert.Subset(gift.Captions.ToHashSet(), EmojiCaptions.Framed("wrapped gift", 2).ToHashSet());
+        Assert.DoesNotContain("a blue wrapped gift", gift.Captions);            // the colour caption was held out
+        Assert.DoesNotContain("present", gift.Captions);                        // so was the keyword, case aside
+        Assert.Equal(2, written.HeldOutLeftOut);
+        var circle = ImageFolder.Open(temp["out/16"]).Rows.Single(r => r.FileName == "images/flat-red-circle.png");
+        Assert.Equal("red circle, flat style", circle.Text);                    // the file-name caption always stays
+        Assert.Equal(written.Captions, ImageFolder.Open(temp["out/16"]).Rows.Sum(r => r.Captions.Count));
+    }
+
+    [Fact]
     public void A_folder_that_is_not_the_package_says_so()
     {
         using var temp = new TempFolder();
