@@ -60,16 +60,9 @@ public sealed class FluentEmojiDatasetTests
     public void With_annotations_the_colour_people_see_joins_the_captions()
     {
         using var temp = new TempFolder();
-        var package = temp["package"];
-        Directory.CreateDirectory(Path.Combine(package, "icons", "flat"));
-        File.WriteAllText(Path.Combine(package, "icons", "flat", "red-circle.svg"), RedCircle);
-        File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
-        Directory.CreateDirectory(temp["annotations/en"]);
-        File.WriteAllText(temp["annotations/en/data.json"], """
-            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
-            """);
+        var (package, annotations) = AnnotatedPackage(temp);
 
-        FluentEmojiDataset.Write(package, temp["out"], [16], new FluentEmojiSelection { Styles = ["flat"], Annotations = EmojiAnnotations.Load(temp["annotations"]) });
+        FluentEmojiDataset.Write(package, temp["out"], [16], new FluentEmojiSelection { Styles = ["flat"], Annotations = annotations });
 
         var rows = ImageFolder.Open(temp["out/16"]).Rows;
         Assert.Equal("wrapped gift, flat style", rows[1].Text);           // the file-name caption stays first
@@ -98,15 +91,7 @@ public sealed class FluentEmojiDatasetTests
     public void Framed_captions_join_default_tone_rows_and_held_out_prompts_leave_every_row()
     {
         using var temp = new TempFolder();
-        var package = temp["package"];
-        Directory.CreateDirectory(Path.Combine(package, "icons", "flat"));
-        File.WriteAllText(Path.Combine(package, "icons", "flat", "red-circle.svg"), RedCircle);
-        File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
-        Directory.CreateDirectory(temp["annotations/en"]);
-        File.WriteAllText(temp["annotations/en/data.json"], """
-            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
-            """);
-        var annotations = EmojiAnnotations.Load(temp["annotations"]);
+        var (package, annotations) = AnnotatedPackage(temp);
         File.WriteAllText(temp["held-out.jsonl"], """
             {"file_name": "images/flat-wrapped-gift.png", "text": "a blue wrapped gift"}
             {"file_name": "images/flat-wrapped-gift.png", "text": "Present"}
@@ -127,6 +112,20 @@ public sealed class FluentEmojiDatasetTests
         var circle = ImageFolder.Open(temp["out/16"]).Rows.Single(r => r.FileName == "images/flat-red-circle.png");
         Assert.Equal("red circle, flat style", circle.Text);                    // the file-name caption always stays
         Assert.Equal(written.Captions, ImageFolder.Open(temp["out/16"]).Rows.Sum(r => r.Captions.Count));
+    }
+
+    /// <summary>A flat-style package of a red circle and a (blue) wrapped gift, with their emojibase annotations.</summary>
+    static (string Package, EmojiAnnotations Annotations) AnnotatedPackage(TempFolder temp)
+    {
+        var package = temp["package"];
+        Directory.CreateDirectory(Path.Combine(package, "icons", "flat"));
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "red-circle.svg"), RedCircle);
+        File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
+        Directory.CreateDirectory(temp["annotations/en"]);
+        File.WriteAllText(temp["annotations/en/data.json"], """
+            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
+            """);
+        return (package, EmojiAnnotations.Load(temp["annotations"]));
     }
 
     [Fact]
