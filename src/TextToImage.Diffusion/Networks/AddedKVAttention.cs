@@ -12,8 +12,8 @@ namespace TextToImage.Diffusion.Networks;
 /// </summary>
 public sealed class AddedKVAttention : nn.Module<Tensor, TextContext, Tensor>
 {
-    readonly GroupNorm group_norm;
-    readonly GroupNorm? norm_cross;
+    readonly GroupNorm2d group_norm;
+    readonly GroupNorm2d? norm_cross;
     readonly Linear to_q;
     readonly Linear? to_k;
     readonly Linear? to_v;
@@ -88,7 +88,7 @@ public sealed class AddedKVAttention : nn.Module<Tensor, TextContext, Tensor>
         var mean = (grouped * weights).sum([1, 3], keepdim: true) / count;
         var variance = ((grouped - mean).square() * weights).sum([1, 3], keepdim: true) / count;
         var normed = ((grouped - mean) / (variance + CrossNormEps).sqrt()).reshape(b, length, d).to(states.dtype);
-        return normed * norm_cross.weight + norm_cross.bias!;
+        return normed * norm_cross.Weight + norm_cross.Bias;
     }
 
     // [B, T, C] -> [B, heads, T, head_dim]

@@ -9,7 +9,8 @@ namespace TextToImage.Diffusion.Networks;
 /// Makes every layer of the networks, so that three things hold everywhere: normalisation
 /// layers start at weight 1, bias 0 (TorchSharp 0.107's GroupNorm leaves both
 /// uninitialised, garbage up to 1e33); convolutions compute channels-last (see
-/// <see cref="ChannelsLastConv2d"/> for the libtorch CPU bug this avoids); and a whole network
+/// <see cref="ChannelsLastConv2d"/> for the libtorch CPU bug this avoids) and group norms take
+/// their output in whichever layout is fast (<see cref="GroupNorm2d"/>); and a whole network
 /// can be built on another device (<see cref="BuildOn"/> with the meta device lays out an
 /// IF-sized network without memory) or directly in another precision (<see cref="BuildIn"/>: IF-I-XL
 /// in float16 is 8.6 GB, never 17.2 GB in float32 first).
@@ -43,12 +44,7 @@ public static class Layers
     public static Linear Linear(long inFeatures, long outFeatures) =>
         nn.Linear(inFeatures, outFeatures, hasBias: true, device: buildDevice, dtype: buildDType);
 
-    public static GroupNorm GroupNorm(long groups, long channels, double eps)
-    {
-        var norm = nn.GroupNorm(groups, channels, eps, affine: true, device: buildDevice, dtype: buildDType);
-        ResetAffine(norm.weight, norm.bias);
-        return norm;
-    }
+    public static GroupNorm2d GroupNorm(long groups, long channels, double eps) => new(groups, channels, eps, buildDevice, buildDType);
 
     public static LayerNorm LayerNorm(long channels, double eps = 1e-5)
     {

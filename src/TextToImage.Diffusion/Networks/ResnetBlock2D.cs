@@ -16,10 +16,10 @@ public enum Resample { None, Down, Up }
 /// </summary>
 public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
 {
-    readonly GroupNorm norm1;
+    readonly GroupNorm2d norm1;
     readonly ChannelsLastConv2d conv1;
     readonly Linear time_emb_proj;
-    readonly GroupNorm norm2;
+    readonly GroupNorm2d norm2;
     readonly Dropout dropout;
     readonly ChannelsLastConv2d conv2;
     readonly ChannelsLastConv2d? conv_shortcut;

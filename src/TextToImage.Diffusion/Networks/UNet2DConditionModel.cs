@@ -19,7 +19,7 @@ public sealed class UNet2DConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
     readonly ModuleList<UNetDownBlock> down_blocks;
     readonly UNetMidBlock? mid_block;
     readonly ModuleList<UNetUpBlock> up_blocks;
-    readonly GroupNorm conv_norm_out;
+    readonly GroupNorm2d conv_norm_out;
     readonly ChannelsLastConv2d conv_out;
     readonly Func<Tensor, Tensor> act;
     readonly Func<Tensor, Tensor>? timeEmbedAct;

@@ -199,8 +199,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         var rows = input.shape[0];
         var timesteps = full(rows, t, ScalarType.Int64, sample.device);
         var labels = lowResInput is null ? null : full(rows, settings.NoiseLevel, ScalarType.Int64, sample.device);
-        var mask = stage.UseTextMask ? text.Mask : null;
-        var output = stage.Network.forward(input, timesteps, text.TokenStates, mask, labels).to_type(ScalarType.Float32);
+        var (states, mask) = stage.UseTextMask ? text.WithoutCommonPadding() : (text.TokenStates, null);
+        var output = stage.Network.forward(input, timesteps, states, mask, labels).to_type(ScalarType.Float32);
         if (!settings.UsesGuidance) return output;
         // Per-image mode has one caller (the check in Sample), so its slices of one image always share a scale.
         return groups.UniformGuidanceScale is { } scale

@@ -25,6 +25,30 @@ public sealed class TextEmbeddings : IDisposable
 
     public long Count => TokenStates.shape[0];
 
+    long? usedLength;
+
+    /// <summary>
+    /// <see cref="TokenStates"/> and <see cref="Mask"/> without the trailing positions that are padding in every row
+    /// (at least one position is kept); the tensors themselves when nothing is cut. For networks that take the mask:
+    /// a masked key has attention weight exactly 0, so the cut changes only the rounding, while a short prompt padded to
+    /// 77 tokens costs the text layers 15 times the work (the bundled base stage's forward: 24 ms padded, 21 ms cut).
+    /// </summary>
+    public (Tensor States, Tensor Mask) WithoutCommonPadding()
+    {
+        usedLength ??= UsedLength();
+        return usedLength == Mask.shape[1]
+            ? (TokenStates, Mask)
+            : (TokenStates.narrow(1, 0, usedLength.Value), Mask.narrow(1, 0, usedLength.Value));
+    }
+
+    long UsedLength()
+    {
+        using var any = Mask.any(0);
+        using var onCpu = any.cpu();
+        var used = onCpu.data<bool>().ToArray();
+        return Math.Max(1, Array.LastIndexOf(used, true) + 1);
+    }
+
     /// <summary>Rows <paramref name="indices"/>, in that order (e.g. one prompt repeated per image).</summary>
     public TextEmbeddings Select(IReadOnlyList<long> indices)
     {

@@ -146,7 +146,7 @@ public sealed class UNetForwardTests
         {
             using var scope = NewDisposeScope();
             using var model = new UNet2DConditionModel(config);
-            var norms = model.named_modules().Where(m => m.module is GroupNorm or LayerNorm).ToList();
+            var norms = model.named_modules().Where(m => m.module is GroupNorm2d or LayerNorm).ToList();
             Assert.True(norms.Count > 10);
             foreach (var (name, norm) in norms)
             {
