@@ -66,6 +66,7 @@ public sealed class StageTrainer : IDisposable
         _network.to(_device).train();
         _ema = new ExponentialMovingAverage(_network, options.EmaDecay);
         _optimizer = optim.AdamW(_network.parameters(), options.LearningRate, options.Beta1, options.Beta2, weight_decay: options.WeightDecay);
+        AdamWMoments.MakeContiguous(_optimizer);
         _batches = new TrainingBatches(_pixels, _text, _stage.Scheduler.CreateNoiseSchedule(), _objective, options, _stage.LowResolution);
 
         Directory.CreateDirectory(runFolder);
