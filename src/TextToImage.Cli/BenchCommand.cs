@@ -3,6 +3,7 @@ using Spectre.Console;
 using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Text;
+using static TorchSharp.torch;
 
 namespace TextToImage.Cli;
 
@@ -38,15 +39,29 @@ static class BenchCommand
             var target = targetOptions.Resolve(parsed);
             var bench = new UNetBenchmark(target, parsed.GetValue(iterations));
             var text = (parsed.GetValue(textLength), parsed.GetValue(textDim));
-            var rows = parsed.GetRequiredValue(matmulSizes).Select(bench.Matmul).ToList();
-            var ceiling = rows.Max(r => r.GflopsPerSecond);
+            var sizes = parsed.GetRequiredValue(matmulSizes);
+            var matmuls = sizes.Select(n => bench.Matmul(n)).ToList();
+            var rows = new List<BenchmarkRow>(matmuls);
+            var superResolution = UNetPresets.SuperResolution(32, 128, text.Item2);
             rows.Add(bench.Forward("base 32px", UNetPresets.Base32(text.Item2), parsed.GetValue(batch), text.Item1));
-            rows.Add(bench.Forward("super-res 32->128", UNetPresets.SuperResolution(32, 128, text.Item2), parsed.GetValue(batch), text.Item1));
+            rows.Add(bench.Forward("super-res 32->128", superResolution, parsed.GetValue(batch), text.Item1));
+            // auto on a CPU with bfloat16 dot products runs the super-resolution stages in bfloat16: time them as they run,
+            // against a matmul ceiling of that precision.
+            if (target.StageDType(superResolution: true) is var srType && srType != target.DType)
+            {
+                matmuls.Add(bench.Matmul(sizes.Max(), srType));
+                rows.Add(matmuls[^1]);
+                rows.Add(bench.Forward($"super-res in {srType.ToString().ToLowerInvariant()}, as auto runs it", superResolution,
+                    parsed.GetValue(batch), text.Item1, srType));
+            }
+            var ceilings = matmuls.GroupBy(r => r.DType).ToDictionary(g => g.Key, g => g.Max(r => r.GflopsPerSecond));
             string? memory = null;
             if (parsed.GetValue(textEncoder)) memory = AddTextEncoderRows(bench, target, rows);
             var peak = target.Device.type == TorchSharp.DeviceType.CPU ? CpuPeak.Read(TorchSharp.torch.get_num_threads()) : null;
-            Render(rows, target, ceiling, peak);
-            AnsiConsole.WriteLine(FormattableString.Invariant($"matmul ceiling: {ceiling:F1} GFLOP/s (the best of every size's runs)."));
+            Render(rows, target, ceilings, peak);
+            AnsiConsole.WriteLine(FormattableString.Invariant($"matmul ceiling: {ceilings[target.DType]:F1} GFLOP/s (the best of every size's runs)."));
+            foreach (var (type, gflops) in ceilings.Where(c => c.Key != target.DType))
+                AnsiConsole.WriteLine(FormattableString.Invariant($"{type.ToString().ToLowerInvariant()} matmul ceiling: {gflops:F1} GFLOP/s (the largest size; the {type.ToString().ToLowerInvariant()} rows are ratios to it)."));
             AnsiConsole.WriteLine(peak is null ? "FMA peak: not known for this device." : $"FMA peak: {peak.Description}.");
             if (memory is not null) AnsiConsole.WriteLine(memory);
             if (parsed.GetValue(endToEnd)) EndToEndBenchmark.Run(BundledModel.Resolve(parsed.GetValue(model)), target, Math.Min(3, parsed.GetValue(iterations)));
@@ -82,7 +97,8 @@ static class BenchCommand
         }
     }
 
-    static void Render(IReadOnlyList<BenchmarkRow> rows, ComputeTarget target, double ceiling, CpuPeak? peak)
+    /// <summary>Each row as ratios to the matmul ceiling of its precision and, in the target's precision, to the FMA peak (worked out for float32 lanes).</summary>
+    static void Render(IReadOnlyList<BenchmarkRow> rows, ComputeTarget target, IReadOnlyDictionary<ScalarType, double> ceilings, CpuPeak? peak)
     {
         // Redirected output has no width to detect; keep the table on one line per row in logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 150);
@@ -91,8 +107,8 @@ static class BenchCommand
             table.AddColumn(new TableColumn(column).RightAligned());
         foreach (var row in rows)
             table.AddRow(row.Name, row.Parameters > 0 ? $"{row.Parameters / 1e6:F2} M" : "-", row.Input,
-                $"{row.MedianSeconds * 1e3:F1}", $"{row.Gflop:F2}", $"{row.GflopsPerSecond:F1}", $"{row.GflopsPerSecond / ceiling:P0}",
-                peak is null ? "-" : $"{row.GflopsPerSecond / peak.Gflops:P0}");
+                $"{row.MedianSeconds * 1e3:F1}", $"{row.Gflop:F2}", $"{row.GflopsPerSecond:F1}", $"{row.GflopsPerSecond / ceilings[row.DType]:P0}",
+                peak is null || row.DType != target.DType ? "-" : $"{row.GflopsPerSecond / peak.Gflops:P0}");
         AnsiConsole.Write(table);
     }
 }

@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace TextToImage.Cli;
 
-sealed record BenchmarkRow(string Name, long Parameters, string Input, double MedianSeconds, double Gflop)
+/// <summary>One timed workload, computed in <paramref name="DType"/>.</summary>
+sealed record BenchmarkRow(string Name, long Parameters, string Input, double MedianSeconds, double Gflop, ScalarType DType)
 {
     public double GflopsPerSecond => Gflop / MedianSeconds;
 }
@@ -17,14 +18,19 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
 {
     const int WarmUp = 2;
 
-    /// <summary>An n x n matmul: its fastest repetition, a ceiling the machine reached, not its typical time.</summary>
-    public BenchmarkRow Matmul(int n)
+    /// <summary>
+    /// An n x n matmul in <paramref name="dtype"/> (default: the target's): its fastest repetition, a ceiling the machine
+    /// reached, not its typical time.
+    /// </summary>
+    public BenchmarkRow Matmul(int n, ScalarType? dtype = null)
     {
         using var scope = NewDisposeScope();
-        var a = randn(n, n).to(target.DType, target.Device);
-        var b = randn(n, n).to(target.DType, target.Device);
+        var type = dtype ?? target.DType;
+        var a = randn(n, n).to(type, target.Device);
+        var b = randn(n, n).to(type, target.Device);
         var seconds = Times(() => a.matmul(b), Math.Max(3, iterations / Math.Max(1, n / 1024)), WarmUp, target.Device.type == DeviceType.CUDA).Min();
-        return new BenchmarkRow($"matmul {n}^3 (best)", 0, $"{n}x{n}", seconds, 2.0 * n * n * n / 1e9);
+        var name = type == target.DType ? $"matmul {n}^3 (best)" : $"matmul in {type.ToString().ToLowerInvariant()}, {n}^3 (best)";
+        return new BenchmarkRow(name, 0, $"{n}x{n}", seconds, 2.0 * n * n * n / 1e9, type);
     }
 
     /// <summary>Median wall time of <paramref name="repeats"/> runs of <paramref name="run"/>, after one to warm up (first-call allocations).</summary>
@@ -34,23 +40,25 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         return times[times.Count / 2];
     }
 
-    public BenchmarkRow Forward(string name, UNet2DConditionConfig config, int batch, int textTokens)
+    /// <summary>A forward pass of a random network of <paramref name="config"/> in <paramref name="dtype"/> (default: the target's).</summary>
+    public BenchmarkRow Forward(string name, UNet2DConditionConfig config, int batch, int textTokens, ScalarType? dtype = null)
     {
         using var scope = NewDisposeScope();
+        var type = dtype ?? target.DType;
         manual_seed(0);
         using var network = new UNet2DConditionModel(config);
-        network.to(target.Device).to(target.DType).eval();
+        network.to(target.Device).to(type).eval();
         var size = config.SampleSize ?? throw new ArgumentException($"{name}: the config has no sample_size.");
         long[] shape = [batch, config.InChannels, size, size];
-        var sample = randn(shape).to(target.DType, target.Device);
+        var sample = randn(shape).to(type, target.Device);
         var timesteps = full(batch, 500, ScalarType.Int64, target.Device);
-        var text = randn(batch, textTokens, config.TextStatesDim).to(target.DType, target.Device);
+        var text = randn(batch, textTokens, config.TextStatesDim).to(type, target.Device);
         var mask = ones(batch, textTokens, ScalarType.Bool, target.Device);
         var labels = config.ClassEmbedType is null ? null : full(batch, 250, ScalarType.Int64, target.Device);
         using var inference = inference_mode();
         var seconds = Median(() => network.forward(sample, timesteps, text, mask, labels));
         var flops = UNetFlops.CountForward(network, shape, textTokens);
-        return new BenchmarkRow(name, network.ParameterCount(), string.Join("x", shape), seconds, flops / 1e9);
+        return new BenchmarkRow(name, network.ParameterCount(), string.Join("x", shape), seconds, flops / 1e9, type);
     }
 
     /// <summary>
@@ -64,7 +72,7 @@ sealed class UNetBenchmark(ComputeTarget target, int iterations)
         var linearWeights = 6 * (4 * 384 * 384 + 2 * 384 * 1536);
         var flops = tokens.Sum(t => t * (2.0 * linearWeights + 6 * 4.0 * tokens.Max() * 384));
         var parameters = encoder.ParameterBytes / sizeof(float);
-        return new BenchmarkRow($"MiniLM encode x{prompts.Count}", parameters, $"{prompts.Count}x{tokens.Max()} tokens", seconds, flops / 1e9);
+        return new BenchmarkRow($"MiniLM encode x{prompts.Count}", parameters, $"{prompts.Count}x{tokens.Max()} tokens", seconds, flops / 1e9, target.DType);
     }
 
     /// <summary>Median seconds of <paramref name="call"/>; everything a call allocates is freed before the next.</summary>

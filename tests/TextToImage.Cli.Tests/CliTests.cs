@@ -1,4 +1,5 @@
 using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
 using static TextToImage.Testing.T2iProcess;
 
@@ -114,7 +115,11 @@ public sealed class CliTests
         Assert.Matches(@"FMA peak: .* = \d+ GFLOP/s", output);   // this machine kind's CPU is in the table
         foreach (var job in new[] { "1 image", "4 images, batched", "4 images, per-image", "text encoding and the rest", "PNG encoding with metadata" })
             Assert.Matches(@"\d+\.\d\d", output.Split('\n').Single(line => line.Contains(job)));
-        foreach (var workload in new[] { "matmul 256^3", "matmul 512^3", "base 32px", "super-res 32->128" })
+        // auto runs super-resolution in bfloat16 on a CPU with bfloat16 dot products (this machine kind's has them): timed as it runs.
+        var bfloat16 = ComputeTarget.CpuHasBFloat16();
+        Assert.Equal(bfloat16, output.Contains("bfloat16 matmul ceiling:"));
+        string[] workloads = ["matmul 256^3", "matmul 512^3", "base 32px", "super-res 32->128", .. bfloat16 ? new[] { "matmul in bfloat16, 512^3", "super-res in bfloat16, as auto runs it" } : []];
+        foreach (var workload in workloads)
         {
             var row = output.Split('\n').Single(line => line.Contains(workload));
             // The row's median ms, GFLOP per call and GFLOP/s: measured, so positive and finite.
