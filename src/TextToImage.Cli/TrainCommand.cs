@@ -29,6 +29,7 @@ static class TrainCommand
         var accumulation = Opt<int>("--grad-accumulation", "Micro-batches per optimiser step.", defaults.GradientAccumulation);
         var lr = Opt<double>("--lr", "AdamW learning rate after warm-up.", defaults.LearningRate);
         var warmup = Opt<int>("--warmup", "Linear warm-up steps.", defaults.WarmupSteps);
+        var cooldown = new Option<int?>("--cooldown") { Description = "Steps before --steps over which the learning rate falls linearly to 0 (default 0: constant); may change when resuming." };
         var weightDecay = Opt<double>("--weight-decay", "AdamW weight decay.", defaults.WeightDecay);
         var clip = Opt<double>("--grad-clip", "Gradient norm clipping.", defaults.GradientClip);
         var ema = Opt<double>("--ema-decay", "EMA decay (warmed up as min(decay, (1+n)/(10+n))).", defaults.EmaDecay);
@@ -60,7 +61,7 @@ static class TrainCommand
         ];
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
-            model, stage, data, run, steps, batch, accumulation, lr, warmup, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
+            model, stage, data, run, steps, batch, accumulation, lr, warmup, cooldown, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
             seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, threads, samplePrompts, exportDtype, noExport,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
@@ -78,6 +79,7 @@ static class TrainCommand
                 GradientAccumulation = parsed.GetValue(accumulation),
                 LearningRate = parsed.GetValue(lr),
                 WarmupSteps = parsed.GetValue(warmup),
+                CooldownSteps = parsed.GetValue(cooldown) ?? 0,
                 WeightDecay = parsed.GetValue(weightDecay),
                 GradientClip = parsed.GetValue(clip),
                 EmaDecay = parsed.GetValue(ema),
@@ -109,10 +111,11 @@ static class TrainCommand
                     .Select(f => f.Option.Name).ToList();
                 if (differing.Count > 0)
                     throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
-                                                "a resumed run keeps its options (only --steps, the intervals, --eval-count and --threads may change). Use a new --run folder.");
+                                                "a resumed run keeps its options (only --steps, --cooldown, the intervals, --eval-count and --threads may change). Use a new --run folder.");
                 options = saved with
                 {
                     MaxSteps = parsed.GetValue(steps) ?? saved.MaxSteps,
+                    CooldownSteps = parsed.GetValue(cooldown) ?? saved.CooldownSteps,
                     LogEvery = parsed.GetValue(logEvery) ?? saved.LogEvery,
                     CheckpointEvery = parsed.GetValue(checkpointEvery) ?? saved.CheckpointEvery,
                     SampleEvery = parsed.GetValue(sampleEvery) ?? saved.SampleEvery,

@@ -24,9 +24,11 @@ public sealed class TrainCommandTests : IDisposable
 
         // The same values again, and the options that may change, are accepted.
         var (resumed, resumeOutput) = Run("train", "--run", run, "--steps", "3", "--lr", "0.001", "--model", _setup.Model,
-            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--threads", "1", "--no-export");
+            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--threads", "1", "--cooldown", "2", "--no-export");
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
+        // The cool-down is kept with the run's options (so the next resume ends the same way).
+        Assert.Equal(2, JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement.GetProperty("CooldownSteps").GetInt32());
         Assert.Contains("step 3: eval.csv: 3,", resumeOutput);                     // measured at step 3, reported as it ran
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
     }

@@ -112,7 +112,7 @@ public sealed class StageTrainer : IDisposable
 
                 if (_state.Step % Options.LogEvery == 0)
                 {
-                    LossLog.Append(new LossPoint(_state.Step, _state.SamplesSeen, sinceLog.Average(), LearningRateAt(_state.Step - 1), _state.TrainSeconds, rate));
+                    LossLog.Append(new LossPoint(_state.Step, _state.SamplesSeen, sinceLog.Average(), Options.LearningRateAt(_state.Step - 1), _state.TrainSeconds, rate));
                     var lossPlot = Path.Combine(_runFolder, "loss.png");
                     TryDraw(lossPlot, () => _pictures.WriteLossCurve(lossPlot, LossLog.Points));
                     sinceLog.Clear();
@@ -163,7 +163,7 @@ public sealed class StageTrainer : IDisposable
             total += loss.item<float>();
         }
         nn.utils.clip_grad_norm_(_network.parameters(), Options.GradientClip);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = LearningRateAt(_state.Step);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = Options.LearningRateAt(_state.Step);
         _optimizer.step();
         _ema.Update(_state.Step);
         return total;
@@ -190,10 +190,6 @@ public sealed class StageTrainer : IDisposable
         var perSample = (output - batch.Target.to(_device)).pow(2).mean([1, 2, 3]);
         return (perSample * batch.LossWeights.to(_device)).mean();
     }
-
-    /// <summary>Linear warm-up to the learning rate, then constant (a run can be extended without a schedule to redo).</summary>
-    public double LearningRateAt(long step) =>
-        Options.WarmupSteps == 0 ? Options.LearningRate : Options.LearningRate * Math.Min(1.0, (step + 1.0) / Options.WarmupSteps);
 
     public void SaveCheckpoint()
     {

@@ -6,8 +6,8 @@ namespace TextToImage.Training.Training;
 
 /// <summary>
 /// Everything that defines a training run of one stage. Saved in the run folder at the first start;
-/// a resumed run reads it back (only <see cref="MaxSteps"/> and the intervals may change), so a run
-/// continues exactly as it began.
+/// a resumed run reads it back (only <see cref="MaxSteps"/>, <see cref="CooldownSteps"/> and the intervals
+/// may change), so a run continues exactly as it began.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -27,6 +27,14 @@ public sealed record TrainingOptions
     public int GradientAccumulation { get; init; } = 1;
     public double LearningRate { get; init; } = 3e-4;
     public int WarmupSteps { get; init; } = 500;
+
+    /// <summary>
+    /// Steps before <see cref="MaxSteps"/> over which the learning rate falls linearly to zero (0: constant
+    /// to the end). Warm-up, stable, cool-down: a long run trains at a constant rate and can be extended at
+    /// any point, while a copy of its run folder resumed with a higher --steps and a cool-down ends
+    /// it (the annealed weights are what get measured and shipped).
+    /// </summary>
+    public int CooldownSteps { get; init; }
     public double WeightDecay { get; init; } = 0.01;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.99;
@@ -71,6 +79,14 @@ public sealed record TrainingOptions
     /// <summary>Torch intra-op threads (0: torch's default).</summary>
     public int Threads { get; init; }
 
+    /// <summary>The learning rate of optimiser step <paramref name="step"/> (0-based): linear warm-up, constant, linear cool-down to 0.</summary>
+    public double LearningRateAt(long step)
+    {
+        var warmup = WarmupSteps == 0 ? 1.0 : Math.Min(1.0, (step + 1.0) / WarmupSteps);
+        var cooldown = CooldownSteps == 0 ? 1.0 : Math.Clamp((MaxSteps - (double)step) / CooldownSteps, 0.0, 1.0);
+        return LearningRate * Math.Min(warmup, cooldown);
+    }
+
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -86,6 +102,7 @@ public sealed record TrainingOptions
         Check(GradientAccumulation >= 1, "--grad-accumulation must be at least 1");
         Check(LearningRate > 0 && LearningRate < 1, "--lr must be in (0, 1)");
         Check(WarmupSteps >= 0, "--warmup must be 0 or more");
+        Check(CooldownSteps >= 0 && CooldownSteps <= MaxSteps, "--cooldown must be between 0 and --steps");
         Check(EmaDecay is >= 0 and < 1, "--ema-decay must be in [0, 1)");
         Check(ConditioningDropout is >= 0 and <= 1, "--cond-dropout must be in [0, 1]");
         Check(Objective is "epsilon" or "v_prediction", "--objective must be epsilon or v_prediction");

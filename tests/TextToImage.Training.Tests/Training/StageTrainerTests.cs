@@ -259,8 +259,25 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_learning_rate_warms_up_holds_then_cools_down_linearly_to_zero_by_the_last_step()
+    {
+        var options = _setup.Options(steps: 10) with { LearningRate = 1e-3, WarmupSteps = 2, CooldownSteps = 4 };
+        double[] expected = [0.5e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 0.75e-3, 0.5e-3, 0.25e-3];
+        Assert.Equal(expected, Enumerable.Range(0, 10).Select(step => options.LearningRateAt(step)), (a, b) => Math.Abs(a - b) < 1e-12);
+        // Without a cool-down the rate stays constant however far the run is extended.
+        Assert.Equal(1e-3, (options with { CooldownSteps = 0 }).LearningRateAt(9), 12);
+
+        // The trainer steps with it: loss.csv's rate of the last logged step is the cool-down's.
+        using var trainer = Trainer("cooldown", options with { LogEvery = 1, CheckpointEvery = 1000 });
+        trainer.Train();
+        var lastLine = File.ReadAllLines(Path.Combine(_setup.Run("cooldown"), "loss.csv"))[^1].Split(',');
+        Assert.Equal(("10", 0.25e-3), (lastLine[0], double.Parse(lastLine[3], CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public void Options_training_cannot_run_with_are_refused_by_name()
     {
+        Assert.Contains("--cooldown", Assert.Throws<ArgumentException>(() => (_setup.Options(steps: 5) with { CooldownSteps = 6 }).Validate()).Message);
         Assert.Contains("--objective", Assert.Throws<ArgumentException>(() => (_setup.Options() with { Objective = "x0" }).Validate()).Message);
         Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => (_setup.Options() with { BatchSize = 0 }).Validate()).Message);
         Assert.Contains("no stage 'sr_99'", Assert.Throws<ArgumentException>(() => Trainer("bad", _setup.Options("sr_99"))).Message);
