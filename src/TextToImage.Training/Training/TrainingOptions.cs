@@ -32,9 +32,10 @@ public sealed record TrainingOptions
     /// Steps before <see cref="MaxSteps"/> over which the learning rate falls linearly to zero (0: constant
     /// to the end). Warm-up, stable, cool-down: a long run trains at a constant rate and can be extended at
     /// any point, while a copy of its run folder resumed with a higher --steps and a cool-down ends
-    /// it (the annealed weights are what get measured and shipped).
+    /// it, so the annealed weights can be measured against the original's at the same step.
     /// </summary>
     public int CooldownSteps { get; init; }
+
     public double WeightDecay { get; init; } = 0.01;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.99;
