@@ -28,6 +28,12 @@ static class DatasetCommand
                           "\"a cute kangaroo\"), the same for a name on every run.",
             DefaultValueFactory = _ => 0,
         };
+        var keywordPhrases = new Option<int>("--keyword-captions")
+        {
+            Description = "With --annotations: this many more captions per default-tone emoji that put its CLDR keywords in phrases with " +
+                          "each other and with its name (\"a halloween pumpkin\", \"farm goat\"), the same for a name on every run.",
+            DefaultValueFactory = _ => 0,
+        };
         var heldOut = new Option<FileInfo[]>("--held-out")
         {
             Description = "Prompt files of t2i eval --prompts (JSON lines with \"text\"): captions equal to one of their prompts are left out, " +
@@ -36,7 +42,7 @@ static class DatasetCommand
         };
         var emoji = new Command("fluent-emoji", "Rasterise Fluent Emoji SVGs onto white, captioned from their names and style.")
         {
-            source, output, sizes, styles, skinTones, maxEmoji, seed, annotations, framed, heldOut,
+            source, output, sizes, styles, skinTones, maxEmoji, seed, annotations, framed, keywordPhrases, heldOut,
         };
         emoji.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -50,10 +56,13 @@ static class DatasetCommand
                 Seed = parsed.GetValue(seed),
                 Annotations = parsed.GetValue(annotations) is { } a ? EmojiAnnotations.Load(a.FullName) : null,
                 FramedCaptions = parsed.GetValue(framed) is var n and >= 0 ? n : throw new ArgumentException("--framed-captions cannot be negative."),
+                KeywordCaptions = parsed.GetValue(keywordPhrases) is var k and >= 0 ? k : throw new ArgumentException("--keyword-captions cannot be negative."),
                 HeldOut = (parsed.GetValue(heldOut) ?? []).SelectMany(f => HeldOutPrompts.Texts(f.FullName)).ToHashSet(StringComparer.OrdinalIgnoreCase),
             };
             if (selection.FramedCaptions > 0 && selection.Annotations is null)
                 throw new ArgumentException("--framed-captions frames CLDR short names: it needs --annotations.");
+            if (selection.KeywordCaptions > 0 && selection.Annotations is null)
+                throw new ArgumentException("--keyword-captions phrases CLDR keywords: it needs --annotations.");
             var folder = parsed.GetRequiredValue(output).FullName;
             FluentEmojiDataset.Written count = new(0, 0, []);
             AnsiConsole.Progress().Start(context =>

@@ -25,6 +25,9 @@ public sealed class CliTests
         var (unframed, why) = Run("dataset", "fluent-emoji", "--source", temp.Path, "--out", temp["out"], "--framed-captions", "2");
         Assert.NotEqual(0, unframed);
         Assert.Contains("--framed-captions frames CLDR short names: it needs --annotations", why);
+        var (unphrased, whyUnphrased) = Run("dataset", "fluent-emoji", "--source", temp.Path, "--out", temp["out"], "--keyword-captions", "2");
+        Assert.NotEqual(0, unphrased);
+        Assert.Contains("--keyword-captions phrases CLDR keywords: it needs --annotations", whyUnphrased);
 
         File.WriteAllText(temp["held-out.jsonl"], "{\"text\": \"a smiling cat\"}\n");
         var (unnamed, whyNot) = Run("dataset", "fluent-emoji", "--source", temp.Path, "--out", temp["out"], "--held-out", temp["held-out.jsonl"]);

@@ -82,6 +82,34 @@ public static class EmojiCaptions
         return frames.OrderBy(_ => random.Next()).Take(count).ToList();
     }
 
+    /// <summary>
+    /// <paramref name="count"/> captions that put the emoji's keywords into phrases with each other and with its short name
+    /// ("a halloween pumpkin", "farm goat", "a lime, sour and citrus"), the same ones for a name on every run (picked by a hash of
+    /// the name). Why: prompts name an emoji by what it is made of, looks like or is for ("a carved halloween pumpkin", "a red
+    /// horseshoe magnet"); <see cref="All"/> gives the keywords only alone or as a list, and only the first four, so a
+    /// network never sees them beside each other. Every keyword takes part, also those too common to stand alone ("hot",
+    /// "animal"): beside another word they say what they describe.
+    /// </summary>
+    public static IReadOnlyList<string> KeywordPhrases(string shortName, IReadOnlyList<string> keywords, int count)
+    {
+        var nameWords = shortName.Split([' ', ':', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // Tags under three letters are chat slang ("hi", "yo") or a letter ("u"): they describe nothing.
+        var words = keywords.Where(k => k.Length >= 3 && !nameWords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        // Three kinds, taken in turn so that none crowds out the others (pairs outnumber single words): a keyword before the
+        // name ("farm goat"), two keywords as a noun phrase ("a halloween pumpkin"), the name with two keywords.
+        var random = new Random(StableHash(shortName));
+        var pairs = words.SelectMany(first => words.Where(second => second != first).Select(second => (first, second))).ToList();
+        List<string>[] kinds =
+        [
+            [.. words.Select(k => $"{k} {shortName}")],
+            [.. pairs.Select(p => WithArticle($"{p.first} {p.second}"))],
+            [.. pairs.Select(p => $"{WithArticle(shortName)}, {p.first} and {p.second}")],
+        ];
+        var shuffled = kinds.Select(kind => kind.OrderBy(_ => random.Next()).ToList()).ToList();
+        return Enumerable.Range(0, shuffled.Max(k => k.Count)).SelectMany(i => shuffled.Where(k => i < k.Count).Select(k => k[i]))
+            .Distinct(StringComparer.OrdinalIgnoreCase).Take(count).ToList();
+    }
+
     /// <summary>FNV-1a over the characters: string.GetHashCode differs between processes.</summary>
     static int StableHash(string text)
     {

@@ -26,6 +26,9 @@ public sealed record FluentEmojiSelection
     /// <summary>With annotations: this many framed captions per default-tone emoji (<see cref="EmojiCaptions.Framed"/>); 0: none.</summary>
     public int FramedCaptions { get; init; }
 
+    /// <summary>With annotations: this many keyword phrases per default-tone emoji (<see cref="EmojiCaptions.KeywordPhrases"/>); 0: none.</summary>
+    public int KeywordCaptions { get; init; }
+
     /// <summary>
     /// Prompts an evaluation holds out (<c>t2i eval --prompts</c> files): a caption equal to one (case aside) is left out of
     /// every row, so the measure stays one of wording the model never trained on. The file-name caption always stays.
@@ -90,6 +93,8 @@ public static class FluentEmojiDataset
                 : EmojiCaptions.All(f.Name, f.Tone, f.Style, annotation, k => keywordUse.GetValueOrDefault(k));
             if (annotation is not null && f.Tone is null && selection.FramedCaptions > 0)
                 captions = [.. captions, .. EmojiCaptions.Framed(annotation.Name, selection.FramedCaptions).Except(captions, StringComparer.OrdinalIgnoreCase)];
+            if (annotation is not null && f.Tone is null && selection.KeywordCaptions > 0)
+                captions = [.. captions, .. EmojiCaptions.KeywordPhrases(annotation.Name, annotation.Keywords, selection.KeywordCaptions).Except(captions, StringComparer.OrdinalIgnoreCase)];
             return new Entry(f.Style, f.Stem, captions, annotation?.Name ?? f.Name, annotation is not null);
         }).ToList();
     }

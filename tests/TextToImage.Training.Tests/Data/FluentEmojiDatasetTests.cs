@@ -88,6 +88,27 @@ public sealed class FluentEmojiDatasetTests
     }
 
     [Fact]
+    public void Keyword_phrases_put_the_keywords_beside_each_other_and_the_name_in_turn_and_are_the_same_on_every_run()
+    {
+        string[] keywords = ["animal", "capricorn", "farm", "goat", "milk", "zodiac", "u", "yo"];
+        var goat = EmojiCaptions.KeywordPhrases("goat", keywords, 6);
+
+        Assert.Equal(6, goat.Distinct().Count());
+        Assert.Equal(goat, EmojiCaptions.KeywordPhrases("goat", keywords, 6));     // a hash of the name picks them, not the process
+        Assert.Equal(goat.Take(3), EmojiCaptions.KeywordPhrases("goat", keywords, 3));
+        // In turn: a keyword before the name, two keywords, the name with two keywords.
+        Assert.Matches("^[a-z]+ goat$", goat[0]);
+        Assert.Matches("^an? [a-z]+ [a-z]+$", goat[1]);
+        Assert.DoesNotContain("goat", goat[1]);
+        Assert.Matches("^a goat, [a-z]+ and [a-z]+$", goat[2]);
+        var words = goat.SelectMany(p => p.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.DoesNotContain("u", words);                                         // two-letter tags are slang or letters
+        Assert.DoesNotContain("yo", words);
+        Assert.DoesNotContain(goat, p => p.Contains("goat goat", StringComparison.Ordinal));  // a keyword that is the name adds nothing
+        Assert.Empty(EmojiCaptions.KeywordPhrases("spider web", ["spider", "web"], 4)); // keywords that only repeat the name: none
+    }
+
+    [Fact]
     public void Framed_captions_join_default_tone_rows_and_held_out_prompts_leave_every_row()
     {
         using var temp = new TempFolder();
@@ -100,12 +121,15 @@ public sealed class FluentEmojiDatasetTests
 
         var written = FluentEmojiDataset.Write(package, temp["out"], [16], new FluentEmojiSelection
         {
-            Styles = ["flat"], Annotations = annotations, FramedCaptions = 2,
+            Styles = ["flat"], Annotations = annotations, FramedCaptions = 2, KeywordCaptions = 3,
             HeldOut = HeldOutPrompts.Texts(temp["held-out.jsonl"]).ToHashSet(StringComparer.OrdinalIgnoreCase),
         });
 
         var gift = ImageFolder.Open(temp["out/16"]).Rows.Single(r => r.FileName == "images/flat-wrapped-gift.png");
         Assert.Subset(gift.Captions.ToHashSet(), EmojiCaptions.Framed("wrapped gift", 2).ToHashSet());
+        var phrases = EmojiCaptions.KeywordPhrases("wrapped gift", annotations.Find("wrapped-gift")!.Keywords, 3);
+        Assert.Equal(3, phrases.Count);
+        Assert.Subset(gift.Captions.ToHashSet(), phrases.ToHashSet());
         Assert.DoesNotContain("a blue wrapped gift", gift.Captions);            // the colour caption was held out
         Assert.DoesNotContain("present", gift.Captions);                        // so was the keyword, case aside
         Assert.Equal(2, written.HeldOutLeftOut);
@@ -123,7 +147,7 @@ public sealed class FluentEmojiDatasetTests
         File.WriteAllText(Path.Combine(package, "icons", "flat", "wrapped-gift.svg"), BlueSquare);
         Directory.CreateDirectory(temp["annotations/en"]);
         File.WriteAllText(temp["annotations/en/data.json"], """
-            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present"]}]
+            [{"label": "red circle", "hexcode": "1F534", "tags": ["circle", "red"]}, {"label": "wrapped gift", "hexcode": "1F381", "tags": ["present", "box"]}]
             """);
         return (package, EmojiAnnotations.Load(temp["annotations"]));
     }
