@@ -102,7 +102,7 @@ public sealed class FluentEmojiDatasetTests
         Assert.DoesNotContain("goat", goat[1]);
         Assert.Matches("^a goat, [a-z]+ and [a-z]+$", goat[2]);
         var words = goat.SelectMany(p => p.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)).ToList();
-        Assert.DoesNotContain("u", words);                                         // two-letter tags are slang or letters
+        Assert.DoesNotContain("u", words);                                         // tags under three letters are slang or letters
         Assert.DoesNotContain("yo", words);
         Assert.DoesNotContain(goat, p => p.Contains("goat goat", StringComparison.Ordinal));  // a keyword that is the name adds nothing
         Assert.Empty(EmojiCaptions.KeywordPhrases("spider web", ["spider", "web"], 4)); // keywords that only repeat the name: none
