@@ -53,7 +53,7 @@ public static class EmojiCaptions
         captions.Add(WithArticle(shortName));
         if (Plural(shortName) is { } plural) captions.Add(plural);
         captions.Add($"{shortName} emoji");
-        var nameWords = shortName.Split([' ', ':', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var nameWords = NameWords(shortName);
         var keywords = (annotation?.Keywords ?? []).Where(k => !nameWords.Contains(k)).ToList();
         if (keywords.Count > 0) captions.Add($"{shortName}, {string.Join(", ", keywords.Take(4))}");
         captions.AddRange(keywords.Where(k => k.Length >= 3 && keywordUse(k) <= SpecificKeywordMaxUse).Take(4));
@@ -92,7 +92,7 @@ public static class EmojiCaptions
     /// </summary>
     public static IReadOnlyList<string> KeywordPhrases(string shortName, IReadOnlyList<string> keywords, int count)
     {
-        var nameWords = shortName.Split([' ', ':', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var nameWords = NameWords(shortName);
         // Tags under three letters are chat slang ("hi", "yo") or a letter ("u"): they describe nothing.
         var words = keywords.Where(k => k.Length >= 3 && !nameWords.Contains(k)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         // Three kinds, taken in turn so that none crowds out the others (pairs outnumber single words): a keyword before the
@@ -109,6 +109,10 @@ public static class EmojiCaptions
         return Enumerable.Range(0, shuffled.Max(k => k.Count)).SelectMany(i => shuffled.Where(k => i < k.Count).Select(k => k[i]))
             .Distinct(StringComparer.OrdinalIgnoreCase).Take(count).ToList();
     }
+
+    /// <summary>The words of a short name ("flag: Japan" is "flag", "Japan"): a keyword among them repeats the name.</summary>
+    static HashSet<string> NameWords(string shortName) =>
+        shortName.Split([' ', ':', ',', '(', ')'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>FNV-1a over the characters: string.GetHashCode differs between processes.</summary>
     static int StableHash(string text)

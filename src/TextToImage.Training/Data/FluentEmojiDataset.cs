@@ -91,10 +91,12 @@ public static class FluentEmojiDataset
             var captions = selection.Annotations is null
                 ? [EmojiCaptions.Caption(f.Name, f.Tone, f.Style)]
                 : EmojiCaptions.All(f.Name, f.Tone, f.Style, annotation, k => keywordUse.GetValueOrDefault(k));
-            if (annotation is not null && f.Tone is null && selection.FramedCaptions > 0)
-                captions = [.. captions, .. EmojiCaptions.Framed(annotation.Name, selection.FramedCaptions).Except(captions, StringComparer.OrdinalIgnoreCase)];
-            if (annotation is not null && f.Tone is null && selection.KeywordCaptions > 0)
-                captions = [.. captions, .. EmojiCaptions.KeywordPhrases(annotation.Name, annotation.Keywords, selection.KeywordCaptions).Except(captions, StringComparer.OrdinalIgnoreCase)];
+            if (annotation is not null && f.Tone is null)
+            {
+                IEnumerable<string> worded = [.. EmojiCaptions.Framed(annotation.Name, selection.FramedCaptions),
+                    .. EmojiCaptions.KeywordPhrases(annotation.Name, annotation.Keywords, selection.KeywordCaptions)];
+                captions = [.. captions, .. worded.Except(captions, StringComparer.OrdinalIgnoreCase)];
+            }
             return new Entry(f.Style, f.Stem, captions, annotation?.Name ?? f.Name, annotation is not null);
         }).ToList();
     }
