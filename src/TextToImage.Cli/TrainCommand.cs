@@ -34,6 +34,8 @@ static class TrainCommand
         var clip = Opt<double>("--grad-clip", "Gradient norm clipping.", defaults.GradientClip);
         var ema = Opt<double>("--ema-decay", "EMA decay (warmed up as min(decay, (1+n)/(10+n))).", defaults.EmaDecay);
         var dropout = Opt<double>("--cond-dropout", "Fraction of rows trained unconditionally (classifier-free guidance).", defaults.ConditioningDropout);
+        var tokenDropout = Opt<double>("--token-dropout", "Probability that a caption token after the first is hidden from the stage (0: none), so no single word carries a caption.", defaults.TokenDropout);
+        var textNoise = Opt<double>("--text-noise", "Gaussian noise on the caption's token states, in units of their RMS (0: none), so nearby wordings draw alike.", defaults.TextNoise);
         var objective = Opt<string>("--objective", "epsilon or v_prediction.", defaults.Objective);
         var minSnr = Opt<double>("--min-snr-gamma", "Min-SNR loss weighting gamma; 0 turns it off.", defaults.MinSnrGamma ?? 0);
         var crop = new Option<int?>("--crop") { Description = "Super-resolution: train on random crops of this many pixels." };
@@ -56,13 +58,13 @@ static class TrainCommand
             (model, o => o.ModelFolder), (stage, o => o.Stage), (data, o => o.DataFolder),
             (batch, o => o.BatchSize), (accumulation, o => o.GradientAccumulation), (lr, o => o.LearningRate),
             (warmup, o => o.WarmupSteps), (weightDecay, o => o.WeightDecay), (clip, o => o.GradientClip), (ema, o => o.EmaDecay),
-            (dropout, o => o.ConditioningDropout), (objective, o => o.Objective), (minSnr, o => o.MinSnrGamma),
+            (dropout, o => o.ConditioningDropout), (tokenDropout, o => o.TokenDropout), (textNoise, o => o.TextNoise), (objective, o => o.Objective), (minSnr, o => o.MinSnrGamma),
             (crop, o => o.CropSize), (maxAug, o => o.MaxAugmentationLevel), (seed, o => o.Seed),
         ];
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
-            model, stage, data, run, steps, batch, accumulation, lr, warmup, cooldown, weightDecay, clip, ema, dropout, objective, minSnr, crop, maxAug,
-            seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, threads, samplePrompts, exportDtype, noExport,
+            model, stage, data, run, steps, batch, accumulation, lr, warmup, cooldown, weightDecay, clip, ema, dropout, tokenDropout, textNoise, objective, minSnr,
+            crop, maxAug, seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, threads, samplePrompts, exportDtype, noExport,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -84,6 +86,8 @@ static class TrainCommand
                 GradientClip = parsed.GetValue(clip),
                 EmaDecay = parsed.GetValue(ema),
                 ConditioningDropout = parsed.GetValue(dropout),
+                TokenDropout = parsed.GetValue(tokenDropout),
+                TextNoise = parsed.GetValue(textNoise),
                 Objective = parsed.GetRequiredValue(objective),
                 MinSnrGamma = parsed.GetValue(minSnr) is var g && g > 0 ? g : null,
                 CropSize = parsed.GetValue(crop),

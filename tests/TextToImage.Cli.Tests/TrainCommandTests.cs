@@ -13,12 +13,13 @@ public sealed class TrainCommandTests : IDisposable
     {
         var run = _setup.Run("cli");
         var (started, startOutput) = Run("train", "--model", _setup.Model, "--stage", "base", "--data", _setup.Data(16), "--run", run,
-            "--steps", "2", "--batch-size", "2", "--lr", "0.001", "--threads", "1", "--no-export");
+            "--steps", "2", "--batch-size", "2", "--lr", "0.001", "--threads", "1", "--token-dropout", "0.2", "--text-noise", "0.1", "--no-export");
         Assert.True(started == 0, startOutput);
 
-        var (refused, refusal) = Run("train", "--run", run, "--steps", "3", "--lr", "0.002", "--batch-size", "2", "--data", _setup.Data(32));
+        var (refused, refusal) = Run("train", "--run", run, "--steps", "3", "--lr", "0.002", "--batch-size", "2", "--data", _setup.Data(32),
+            "--text-noise", "0.3");
         Assert.Equal(1, refused);
-        Assert.Contains("(--data, --lr)", refusal);
+        Assert.Contains("(--data, --lr, --text-noise)", refusal);
         // Nothing trained: the checkpoint is still at step 2.
         Assert.Equal(2, CheckpointStep(run));
 
@@ -27,8 +28,10 @@ public sealed class TrainCommandTests : IDisposable
             "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--threads", "1", "--cooldown", "2", "--no-export");
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
-        // The cool-down is kept with the run's options (so the next resume ends the same way).
-        Assert.Equal(2, JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement.GetProperty("CooldownSteps").GetInt32());
+        // The cool-down is kept with the run's options (so the next resume ends the same way), as are the text augmentations.
+        var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement;
+        Assert.Equal(2, saved.GetProperty("CooldownSteps").GetInt32());
+        Assert.Equal((0.2, 0.1), (saved.GetProperty("TokenDropout").GetDouble(), saved.GetProperty("TextNoise").GetDouble()));
         Assert.Contains("step 3: eval.csv: 3,", resumeOutput);                     // measured at step 3, reported as it ran
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
     }

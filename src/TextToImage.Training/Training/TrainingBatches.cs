@@ -9,7 +9,8 @@ public sealed record TrainingBatch(Tensor Input, Tensor Timesteps, Tensor States
 
 /// <summary>
 /// Builds training batches for one stage from the dataset in memory: images drawn with replacement,
-/// one of each image's captions drawn uniformly, timesteps uniform, captions dropped to the empty prompt at the dropout rate. For a
+/// one of each image's captions drawn uniformly, timesteps uniform, captions dropped to the empty prompt at the dropout rate
+/// (the kept ones augmented as <see cref="TextAugmentation"/> says). For a
 /// super-resolution stage the conditioning image is the high-resolution image downsampled to the
 /// previous stage's size (area), upsampled back as the sampler does (bilinear, corners aligned) and
 /// noised to a random augmentation level, which the network is told as its class label; then both
@@ -47,14 +48,15 @@ public sealed class TrainingBatches(
         var target = schedule.TrainingTarget(objective, x0, noise, timesteps);
         var input = conditioning is null ? noisy : cat([noisy, conditioning], 1);
 
-        var (states, mask) = Conditioning(tensor(captions), dropped);
+        var (states, mask) = Conditioning(tensor(captions), dropped, random.Torch);
         return new TrainingBatch(input, timesteps, states, mask, levels, target, LossWeights(timesteps));
     }
 
-    (Tensor States, Tensor Mask) Conditioning(Tensor captions, bool[] dropped)
+    readonly TextAugmentation _augmentation = new(options.TokenDropout, options.TextNoise, text);
+
+    (Tensor States, Tensor Mask) Conditioning(Tensor captions, bool[] dropped, Generator random)
     {
-        var states = text.States.index_select(0, captions);
-        var mask = text.Mask.index_select(0, captions);
+        var (states, mask) = _augmentation.Apply(text.States.index_select(0, captions), text.Mask.index_select(0, captions), random);
         if (!dropped.Any(d => d)) return (states, mask);
         var drop = tensor(dropped).view(-1, 1);
         return (where(drop.unsqueeze(-1), text.EmptyStates.expand_as(states), states), where(drop, text.EmptyMask.expand_as(mask), mask));

@@ -47,6 +47,12 @@ public sealed record TrainingOptions
     /// <summary>Fraction of rows trained with the empty prompt, for classifier-free guidance.</summary>
     public double ConditioningDropout { get; init; } = 0.1;
 
+    /// <summary>Probability that a token after the first is hidden from a caption's cross-attention (<see cref="TextAugmentation"/>).</summary>
+    public double TokenDropout { get; init; }
+
+    /// <summary>Gaussian noise added to the caption's token states, in units of their root mean square (<see cref="TextAugmentation"/>).</summary>
+    public double TextNoise { get; init; }
+
     /// <summary>"epsilon" or "v_prediction" (diffusers' names); export writes it into the scheduler config.</summary>
     public string Objective { get; init; } = "epsilon";
 
@@ -106,6 +112,8 @@ public sealed record TrainingOptions
         Check(CooldownSteps >= 0 && CooldownSteps <= MaxSteps, "--cooldown must be between 0 and --steps");
         Check(EmaDecay is >= 0 and < 1, "--ema-decay must be in [0, 1)");
         Check(ConditioningDropout is >= 0 and <= 1, "--cond-dropout must be in [0, 1]");
+        Check(TokenDropout is >= 0 and < 1, "--token-dropout must be in [0, 1)");
+        Check(TextNoise is >= 0 and <= 10, "--text-noise must be between 0 and 10");
         Check(Objective is "epsilon" or "v_prediction", "--objective must be epsilon or v_prediction");
         Check(MinSnrGamma is null or > 0, "--min-snr-gamma must be positive");
         Check(GradientClip > 0, "--grad-clip must be positive");

@@ -279,6 +279,8 @@ public sealed class StageTrainerTests : IDisposable
     {
         Assert.Contains("--cooldown", Assert.Throws<ArgumentException>(() => (_setup.Options(steps: 5) with { CooldownSteps = 6 }).Validate()).Message);
         Assert.Contains("--objective", Assert.Throws<ArgumentException>(() => (_setup.Options() with { Objective = "x0" }).Validate()).Message);
+        Assert.Contains("--token-dropout", Assert.Throws<ArgumentException>(() => (_setup.Options() with { TokenDropout = 1 }).Validate()).Message);
+        Assert.Contains("--text-noise", Assert.Throws<ArgumentException>(() => (_setup.Options() with { TextNoise = -0.1 }).Validate()).Message);
         Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => (_setup.Options() with { BatchSize = 0 }).Validate()).Message);
         Assert.Contains("no stage 'sr_99'", Assert.Throws<ArgumentException>(() => Trainer("bad", _setup.Options("sr_99"))).Message);
     }
