@@ -47,6 +47,7 @@ static class TrainCommand
         var sampleEvery = new Option<int?>("--sample-every") { Description = $"Steps between sample grids (default {defaults.SampleEvery})." };
         var evalEvery = new Option<int?>("--eval-every") { Description = "Steps between measurements of the EMA weights into eval.csv (retrieval for a base stage, PSNR/SSIM for super-resolution, as t2i eval measures them). Default: none." };
         var evalCount = new Option<int?>("--eval-count") { Description = $"Captions or images per measurement (default {defaults.EvalCount})." };
+        var evalPrompts = new Option<FileInfo?>("--eval-prompts") { Description = "Held-out prompts (t2i eval --prompts layout) measured at each measurement beside the captions, into eval-prompts.csv (base stage; never trained on)." };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: all cores)." };
         var samplePrompts = new Option<string[]>("--sample-prompt") { Description = "Caption of the dataset to sample in the grids (repeatable)." };
         var exportDtype = Opt<string>("--export-dtype", "Precision of the exported weights: float16 or float32.", "float16");
@@ -64,7 +65,7 @@ static class TrainCommand
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
             model, stage, data, run, steps, batch, accumulation, lr, warmup, cooldown, weightDecay, clip, ema, dropout, tokenDropout, textNoise, objective, minSnr,
-            crop, maxAug, seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, threads, samplePrompts, exportDtype, noExport,
+            crop, maxAug, seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, evalPrompts, threads, samplePrompts, exportDtype, noExport,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -98,6 +99,7 @@ static class TrainCommand
                 SampleEvery = parsed.GetValue(sampleEvery) ?? defaults.SampleEvery,
                 EvalEvery = parsed.GetValue(evalEvery),
                 EvalCount = parsed.GetValue(evalCount) ?? defaults.EvalCount,
+                EvalPrompts = parsed.GetValue(evalPrompts)?.FullName,
                 Threads = parsed.GetValue(threads) ?? 0,
                 SamplePrompts = parsed.GetValue(samplePrompts) ?? [],
             };
@@ -115,7 +117,7 @@ static class TrainCommand
                     .Select(f => f.Option.Name).ToList();
                 if (differing.Count > 0)
                     throw new ArgumentException($"{runFolder} is a run started with other settings ({string.Join(", ", differing)}); " +
-                                                "a resumed run keeps its options (only --steps, --cooldown, the intervals, --eval-count and --threads may change). Use a new --run folder.");
+                                                "a resumed run keeps its options (only --steps, --cooldown, the intervals, --eval-count, --eval-prompts and --threads may change). Use a new --run folder.");
                 options = saved with
                 {
                     MaxSteps = parsed.GetValue(steps) ?? saved.MaxSteps,
@@ -125,6 +127,7 @@ static class TrainCommand
                     SampleEvery = parsed.GetValue(sampleEvery) ?? saved.SampleEvery,
                     EvalEvery = parsed.GetValue(evalEvery) ?? saved.EvalEvery,
                     EvalCount = parsed.GetValue(evalCount) ?? saved.EvalCount,
+                    EvalPrompts = parsed.GetValue(evalPrompts)?.FullName ?? saved.EvalPrompts,
                     Threads = parsed.GetValue(threads) ?? saved.Threads,
                 };
             }

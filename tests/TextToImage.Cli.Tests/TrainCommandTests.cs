@@ -24,8 +24,10 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, CheckpointStep(run));
 
         // The same values again, and the options that may change, are accepted.
+        var prompts = Path.Combine(_setup.Data(16), "held-out.jsonl");
+        File.WriteAllLines(prompts, ["""{"file_name": "1.png", "text": "something green"}"""]);
         var (resumed, resumeOutput) = Run("train", "--run", run, "--steps", "3", "--lr", "0.001", "--model", _setup.Model,
-            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--threads", "1", "--cooldown", "2", "--no-export");
+            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--eval-prompts", prompts, "--threads", "1", "--cooldown", "2", "--no-export");
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
         // The cool-down is kept with the run's options (so the next resume ends the same way), as are the text augmentations.
@@ -33,6 +35,8 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, saved.GetProperty("CooldownSteps").GetInt32());
         Assert.Equal((0.2, 0.1), (saved.GetProperty("TokenDropout").GetDouble(), saved.GetProperty("TextNoise").GetDouble()));
         Assert.Contains("step 3: eval.csv: 3,", resumeOutput);                     // measured at step 3, reported as it ran
+        Assert.Contains("step 3: eval-prompts.csv: 3,", resumeOutput);             // and on the held-out prompts, kept for the next resume
+        Assert.Equal(prompts, saved.GetProperty("EvalPrompts").GetString());
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
     }
 

@@ -36,6 +36,7 @@ public sealed class StageTrainer : IDisposable
     readonly PredictionType _objective;
     readonly Device _device;
     readonly StageMetric? _metric;
+    readonly HeldOutPromptSet? _heldOut;
     readonly IRunPictures _pictures;
     readonly Action<string>? _log;
     TrainingState _state = new(0, 0, 0);
@@ -61,6 +62,7 @@ public sealed class StageTrainer : IDisposable
         var bytes = _data.LoadPixels(_stage.Resolution);
         _pixels = tensor(bytes, [_data.Rows.Count, _stage.Resolution, _stage.Resolution, 3]).permute(0, 3, 1, 2).contiguous().DetachFromDisposeScope();
         _text = TextEmbeddingCache.Load(_data.Folder, _stage.TextEncoderFolder, _data.Rows.Select(r => r.Captions).ToList(), _stage.Entry.TextInput, log);
+        if (options.EvalPrompts is { } promptsFile) _heldOut = HeldOutPromptSet.Load(promptsFile, _stage, _data, log);
 
         _network = _stage.LoadNetwork();
         _network.to(_device).train();
@@ -78,7 +80,7 @@ public sealed class StageTrainer : IDisposable
         LossLog = new LossLog(runFolder, _state.Step);
         // Only a run that measures itself (or did before: its lines past the checkpoint must go) has an eval.csv.
         if (options.EvalEvery is not null || File.Exists(StageMetric.PathIn(runFolder)))
-            _metric = new StageMetric(runFolder, _state.Step, _stage, _objective, _data, _pixels, _text);
+            _metric = new StageMetric(runFolder, _state.Step, _stage, _objective, _data, _pixels, _text, _heldOut);
     }
 
     public TrainingOptions Options { get; }
@@ -130,10 +132,10 @@ public sealed class StageTrainer : IDisposable
                 }
                 if (Options.EvalEvery is { } every && _state.Step % every == 0)
                 {
-                    string line;
-                    try { line = Evaluate(cancellation); }
+                    IReadOnlyList<string> lines;
+                    try { lines = Evaluate(cancellation); }
                     catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { break; }   // Ctrl-C mid-measurement: stop as between steps
-                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"eval.csv: {line}"));
+                    foreach (var line in lines) progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, line));
                 }
                 clock.Start();
                 logClock.Start();
@@ -227,8 +229,8 @@ public sealed class StageTrainer : IDisposable
         return path;
     }
 
-    /// <summary>Measures the EMA weights into <c>eval.csv</c> (<see cref="StageMetric"/>); returns the line.</summary>
-    string Evaluate(CancellationToken cancellation)
+    /// <summary>Measures the EMA weights into <c>eval.csv</c> (and <c>eval-prompts.csv</c>; <see cref="StageMetric"/>); returns "file: line" for each.</summary>
+    IReadOnlyList<string> Evaluate(CancellationToken cancellation)
     {
         using var finalizers = FinalizerGate.Hold();
         using var network = _stage.NewNetwork(_ema.Average);
@@ -266,5 +268,6 @@ public sealed class StageTrainer : IDisposable
         _network.Dispose();
         _pixels.Dispose();
         _text.Dispose();
+        _heldOut?.Dispose();
     }
 }

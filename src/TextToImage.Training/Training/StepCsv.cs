@@ -19,6 +19,8 @@ public sealed class StepCsv
         File.WriteAllLines(path, _rows.Select(f => string.Join(',', f)).Prepend(header));
     }
 
+    public string FileName => Path.GetFileName(_path);
+
     /// <summary>The fields of every line after the header.</summary>
     public IReadOnlyList<string[]> Rows => _rows;
 

@@ -6,8 +6,8 @@ namespace TextToImage.Training.Training;
 
 /// <summary>
 /// Everything that defines a training run of one stage. Saved in the run folder at the first start;
-/// a resumed run reads it back (only <see cref="MaxSteps"/>, <see cref="CooldownSteps"/> and the intervals
-/// may change), so a run continues exactly as it began.
+/// a resumed run reads it back (only <see cref="MaxSteps"/>, <see cref="CooldownSteps"/>, the intervals, what is
+/// measured and the thread count may change), so a run continues exactly as it began.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -80,6 +80,12 @@ public sealed record TrainingOptions
     /// <summary>Captions (base) or images (super-resolution) per measurement: the first of <c>t2i eval</c>'s shuffle.</summary>
     public int EvalCount { get; init; } = 50;
 
+    /// <summary>
+    /// Held-out prompts (the layout of <c>t2i eval --prompts</c>) measured at every measurement beside the captions
+    /// into <c>eval-prompts.csv</c>, the first <see cref="EvalCount"/> of them (base stages; null: none). Never trained on.
+    /// </summary>
+    public string? EvalPrompts { get; init; }
+
     /// <summary>Prompts of the sample grids (base stage); empty: the first 8 captions of a seeded shuffle of the data.</summary>
     public IReadOnlyList<string> SamplePrompts { get; init; } = [];
 
@@ -121,6 +127,7 @@ public sealed record TrainingOptions
         Check(MaxAugmentationLevel is >= 1 and <= 1000, "--max-aug-level must be between 1 and 1000");
         Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1 && EvalEvery is null or >= 1, "intervals must be at least 1");
         Check(EvalCount >= 1, "--eval-count must be at least 1");
+        Check(EvalPrompts is null || EvalEvery is not null, "--eval-prompts are measured at each measurement: give --eval-every too");
     }
 
     static void Check(bool ok, string message)

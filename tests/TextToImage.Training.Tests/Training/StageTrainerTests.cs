@@ -245,6 +245,49 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Held_out_prompts_are_measured_beside_the_captions_as_t2i_eval_prompts_measures_them()
+    {
+        var prompts = Path.Combine(_setup.Data(16), "held-out.jsonl");
+        File.WriteAllLines(prompts,
+        [
+            """{"file_name": "2.png", "text": "something blue"}""",
+            """{"file_name": "0.png", "text": "a crimson block"}""",
+            """{"file_name": "3.png", "text": "a lemon tile"}""",
+        ]);
+        var options = _setup.Options(steps: 2) with { EvalEvery = 2, EvalCount = 2, EvalPrompts = prompts };
+        var messages = new List<string>();
+        using (var trainer = Trainer("held-out", options)) trainer.Train(p => { if (p.Message is { } m) messages.Add(m); });
+        var run = _setup.Run("held-out");
+        var csv = File.ReadAllLines(StageMetric.HeldOutPathIn(run));
+        Assert.Equal(File.ReadAllLines(StageMetric.PathIn(run))[0], csv[0]);    // the columns of eval.csv
+        var fields = csv[1].Split(',');
+        Assert.Equal(("2", "2"), (fields[0], fields[4]));                         // step 2, the first two prompts
+        Assert.Contains($"eval-prompts.csv: {csv[1]}", messages);
+
+        // t2i eval --prompts on the exported weights: the same prompts, rows, seeds and nearest images.
+        StageTrainer.Export(run, options, ScalarType.Float32);
+        using var model = ModelFolder.Load(_setup.Model, ComputeTarget.Cpu);
+        var settings = new EvalSettings
+        {
+            ModelFolder = _setup.Model, DataFolder = _setup.Data(16), Count = 2, Samplers = SamplerRun.Parse(fields[3]), PromptsFile = prompts,
+        };
+        var expected = new ModelEvaluator(model, settings).Run().Retrieval[0];
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval", "step-0000002-prompts.json")));
+        Assert.Equal(prompts, json.RootElement.GetProperty("prompts").GetString());
+        var items = json.RootElement.GetProperty("retrieval")[0].GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["something blue", "a crimson block"], items.Select(i => i.GetProperty("caption").GetString()));
+        Assert.Equal([2, 0], items.Select(i => i.GetProperty("row").GetInt32()));
+        Assert.Equal(expected.Items.Select(i => string.Join(" ", i.Nearest)),
+            items.Select(i => string.Join(" ", i.GetProperty("nearest").EnumerateArray().Select(n => n.GetInt32()))));
+        Assert.Equal(expected.Top5.Rate.ToString("F4", CultureInfo.InvariantCulture), fields[6]);
+
+        // Resumed without them, the run still forgets their lines past the checkpoint.
+        File.AppendAllLines(StageMetric.HeldOutPathIn(run), ["4,16,1.0,dpmpp-2m:2,2,1,1,0.25,1"]);
+        using var resumed = Trainer("held-out", options with { MaxSteps = 4, EvalPrompts = null });
+        Assert.Equal(2, File.ReadAllLines(StageMetric.HeldOutPathIn(run)).Length);
+    }
+
+    [Fact]
     public void A_super_resolution_run_measures_psnr_and_ssim_next_to_bicubic()
     {
         var options = _setup.Options("sr_32", steps: 2) with { EvalEvery = 2, EvalCount = 2, Objective = "v_prediction" };
@@ -283,5 +326,15 @@ public sealed class StageTrainerTests : IDisposable
         Assert.Contains("--text-noise", Assert.Throws<ArgumentException>(() => (_setup.Options() with { TextNoise = -0.1 }).Validate()).Message);
         Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => (_setup.Options() with { BatchSize = 0 }).Validate()).Message);
         Assert.Contains("no stage 'sr_99'", Assert.Throws<ArgumentException>(() => Trainer("bad", _setup.Options("sr_99"))).Message);
+        var prompts = Path.Combine(_setup.Data(32), "held-out.jsonl");
+        File.WriteAllLines(prompts, ["""{"file_name": "1.png", "text": "something green"}"""]);
+        Assert.Contains("--eval-every", Assert.Throws<ArgumentException>(() => (_setup.Options() with { EvalPrompts = prompts }).Validate()).Message);
+        Assert.Contains("super-resolution", Assert.Throws<ArgumentException>(() =>
+            Trainer("bad", _setup.Options("sr_32") with { EvalEvery = 1, EvalPrompts = prompts })).Message);
+        // A prompt naming no image of the data is refused before the run folder holds anything.
+        File.WriteAllLines(prompts, ["""{"file_name": "9.png", "text": "something purple"}"""]);
+        Assert.Contains("9.png", Assert.Throws<InvalidDataException>(() =>
+            Trainer("bad-prompts", _setup.Options() with { EvalEvery = 1, EvalPrompts = prompts })).Message);
+        Assert.False(Directory.Exists(_setup.Run("bad-prompts")));
     }
 }
