@@ -11,7 +11,7 @@ namespace TextToImage.Cli;
 
 /// <summary>
 /// <c>t2i train</c>: trains one stage into a run folder, resuming when the folder has a checkpoint,
-/// then exports the EMA weights into the model folder. <c>t2i export</c> exports a run's last checkpoint.
+/// then exports the EMA weights into the model folder. <c>t2i export</c> exports a run's last checkpoint (or a kept one).
 /// </summary>
 static class TrainCommand
 {
@@ -45,6 +45,7 @@ static class TrainCommand
         var logEvery = new Option<int?>("--log-every") { Description = $"Steps per loss.csv line (default {defaults.LogEvery})." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = $"Steps between checkpoints (default {defaults.CheckpointEvery})." };
         var sampleEvery = new Option<int?>("--sample-every") { Description = $"Steps between sample grids (default {defaults.SampleEvery})." };
+        var keepEvery = new Option<int?>("--keep-every") { Description = "Steps between checkpoints kept for good in checkpoints/step-N (export one with t2i export --step N). Default: only the latest is kept." };
         var evalEvery = new Option<int?>("--eval-every") { Description = "Steps between measurements of the EMA weights into eval.csv (retrieval for a base stage, PSNR/SSIM for super-resolution, as t2i eval measures them). Default: none." };
         var evalCount = new Option<int?>("--eval-count") { Description = $"Captions or images per measurement (default {defaults.EvalCount})." };
         var evalPrompts = new Option<FileInfo?>("--eval-prompts") { Description = "Held-out prompts (t2i eval --prompts layout) measured at each measurement beside the captions, into eval-prompts.csv (base stage; never trained on)." };
@@ -65,7 +66,7 @@ static class TrainCommand
         var command = new Command("train", "Train one stage of a cascade (resumable; Ctrl-C saves and stops).")
         {
             model, stage, data, run, steps, batch, accumulation, lr, warmup, cooldown, weightDecay, clip, ema, dropout, tokenDropout, textNoise, objective, minSnr,
-            crop, maxAug, seed, skipBad, logEvery, checkpointEvery, sampleEvery, evalEvery, evalCount, evalPrompts, threads, samplePrompts, exportDtype, noExport,
+            crop, maxAug, seed, skipBad, logEvery, checkpointEvery, keepEvery, sampleEvery, evalEvery, evalCount, evalPrompts, threads, samplePrompts, exportDtype, noExport,
         };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
@@ -97,6 +98,7 @@ static class TrainCommand
                 LogEvery = parsed.GetValue(logEvery) ?? defaults.LogEvery,
                 CheckpointEvery = parsed.GetValue(checkpointEvery) ?? defaults.CheckpointEvery,
                 SampleEvery = parsed.GetValue(sampleEvery) ?? defaults.SampleEvery,
+                KeepEvery = parsed.GetValue(keepEvery),
                 EvalEvery = parsed.GetValue(evalEvery),
                 EvalCount = parsed.GetValue(evalCount) ?? defaults.EvalCount,
                 EvalPrompts = parsed.GetValue(evalPrompts)?.FullName,
@@ -125,6 +127,7 @@ static class TrainCommand
                     LogEvery = parsed.GetValue(logEvery) ?? saved.LogEvery,
                     CheckpointEvery = parsed.GetValue(checkpointEvery) ?? saved.CheckpointEvery,
                     SampleEvery = parsed.GetValue(sampleEvery) ?? saved.SampleEvery,
+                    KeepEvery = parsed.GetValue(keepEvery) ?? saved.KeepEvery,
                     EvalEvery = parsed.GetValue(evalEvery) ?? saved.EvalEvery,
                     EvalCount = parsed.GetValue(evalCount) ?? saved.EvalCount,
                     EvalPrompts = parsed.GetValue(evalPrompts)?.FullName ?? saved.EvalPrompts,
@@ -158,14 +161,15 @@ static class TrainCommand
     {
         var run = new Option<DirectoryInfo>("--run") { Description = "Run folder of t2i train.", Required = true };
         var dtype = Opt<string>("--dtype", "float16 or float32.", "float16");
-        var command = new Command("export", "Write a run's EMA weights (last checkpoint) into its model folder.") { run, dtype };
+        var step = new Option<long?>("--step") { Description = "Export the checkpoint kept at this step (t2i train --keep-every) instead of the last." };
+        var command = new Command("export", "Write a run's EMA weights (last checkpoint, or one kept) into its model folder.") { run, dtype, step };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var runFolder = parsed.GetRequiredValue(run).FullName;
             var optionsPath = Path.Combine(runFolder, OptionsFile);
             if (!File.Exists(optionsPath)) throw new FileNotFoundException($"{runFolder} is not a training run (no {OptionsFile}).");
             var options = TrainingOptions.Parse(File.ReadAllText(optionsPath), optionsPath);
-            StageTrainer.Export(runFolder, options, ParseExportDtype(parsed.GetRequiredValue(dtype)));
+            StageTrainer.Export(runFolder, options, ParseExportDtype(parsed.GetRequiredValue(dtype)), parsed.GetValue(step));
             AnsiConsole.MarkupLineInterpolated($"exported into [green]{options.ModelFolder}[/] ({options.Stage})");
             return 0;
         }));

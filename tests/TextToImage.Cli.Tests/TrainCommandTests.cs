@@ -1,4 +1,6 @@
 using System.Text.Json;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Pipelines;
 using static TextToImage.Testing.T2iProcess;
 
 namespace TextToImage.Cli.Tests;
@@ -27,9 +29,11 @@ public sealed class TrainCommandTests : IDisposable
         var prompts = Path.Combine(_setup.Data(16), "held-out.jsonl");
         File.WriteAllLines(prompts, ["""{"file_name": "1.png", "text": "something green"}"""]);
         var (resumed, resumeOutput) = Run("train", "--run", run, "--steps", "3", "--lr", "0.001", "--model", _setup.Model,
-            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--eval-prompts", prompts, "--threads", "1", "--cooldown", "2", "--no-export");
+            "--log-every", "1", "--eval-every", "3", "--eval-count", "2", "--eval-prompts", prompts, "--threads", "1", "--cooldown", "2",
+            "--keep-every", "3", "--no-export");
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
+        Assert.Equal(3, CheckpointStep(run, Path.Combine("checkpoints", "step-0000003")));   // kept, as the resume asked
         // The cool-down is kept with the run's options (so the next resume ends the same way), as are the text augmentations.
         var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement;
         Assert.Equal(2, saved.GetProperty("CooldownSteps").GetInt32());
@@ -38,6 +42,15 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("step 3: eval-prompts.csv: 3,", resumeOutput);             // and on the held-out prompts, kept for the next resume
         Assert.Equal(prompts, saved.GetProperty("EvalPrompts").GetString());
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "eval.csv")).Length);
+        Assert.Equal(3, saved.GetProperty("KeepEvery").GetInt32());
+
+        // t2i export --step: a kept step is exported, one not kept is refused by name.
+        var (missing, missingOutput) = Run("export", "--run", run, "--step", "2");
+        Assert.Equal(1, missing);
+        Assert.Contains("kept no checkpoint of step 2; kept: 3.", missingOutput);
+        var (exported, exportOutput) = Run("export", "--run", run, "--step", "3");
+        Assert.True(exported == 0, exportOutput);
+        Assert.Equal("3", Safetensors.ReadMetadata(Path.Combine(_setup.Model, "base", ModelFolder.WeightsFile))["training_steps"]);
     }
 
     [Fact]
@@ -57,8 +70,8 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(1, CheckpointStep(run));
     }
 
-    static int CheckpointStep(string run) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json"))).RootElement.GetProperty("Step").GetInt32();
+    static int CheckpointStep(string run, string checkpoint = "checkpoint") =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, checkpoint, "state.json"))).RootElement.GetProperty("Step").GetInt32();
 
     public void Dispose() => _setup.Dispose();
 }

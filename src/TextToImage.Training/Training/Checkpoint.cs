@@ -13,6 +13,7 @@ public sealed record TrainingState(long Step, long SamplesSeen, double TrainSeco
 /// random draws derive from seed and step, so nothing else is needed to continue exactly).
 /// Written into <c>checkpoint.tmp/</c> and then swapped in by renames: a crash at any point leaves
 /// either the previous or the new checkpoint whole (<c>checkpoint.old/</c> between the two renames).
+/// A run may also keep copies of chosen steps for good, in <c>checkpoints/step-N/</c> (<see cref="Keep"/>).
 /// </summary>
 public static class Checkpoint
 {
@@ -23,6 +24,7 @@ public static class Checkpoint
     const string EmaFile = "ema.safetensors";
     const string OptimizerFile = "optimizer.bin";
     const string StateFile = "state.json";
+    const string KeptFolder = "checkpoints";
 
     public static void Save(string runFolder, nn.Module network, ExponentialMovingAverage ema, OptimizerHelper optimizer, TrainingState state)
     {
@@ -52,6 +54,46 @@ public static class Checkpoint
         }
         return null;
     }
+
+    /// <summary>
+    /// Copies the run's current checkpoint to <c>checkpoints/step-N/</c> (replacing one of that step: a resumed
+    /// run retrains it exactly); copied into a <c>.tmp</c> folder and renamed, so a kept step is whole or absent.
+    /// </summary>
+    public static string Keep(string runFolder)
+    {
+        var current = Find(runFolder) ?? throw new InvalidOperationException($"{runFolder} has no checkpoint to keep.");
+        var kept = KeptPath(runFolder, ReadState(current).Step);
+        var temporary = kept + ".tmp";
+        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        Directory.CreateDirectory(temporary);
+        foreach (var file in Directory.GetFiles(current)) File.Copy(file, Path.Combine(temporary, Path.GetFileName(file)));
+        if (Directory.Exists(kept)) Directory.Delete(kept, recursive: true);
+        Directory.Move(temporary, kept);
+        return kept;
+    }
+
+    /// <summary>The folder of the checkpoint kept at <paramref name="step"/>; throws, naming the steps kept, when there is none.</summary>
+    public static string FindKept(string runFolder, long step)
+    {
+        var kept = KeptPath(runFolder, step);
+        if (File.Exists(Path.Combine(kept, StateFile))) return kept;
+        var steps = KeptSteps(runFolder);
+        throw new ArgumentException($"{runFolder} kept no checkpoint of step {step}; " +
+                                    (steps.Count == 0 ? "it keeps none (t2i train --keep-every N keeps them)." : $"kept: {string.Join(", ", steps)}."));
+    }
+
+    /// <summary>The steps of the whole checkpoints kept in <c>checkpoints/</c>, in order.</summary>
+    public static IReadOnlyList<long> KeptSteps(string runFolder)
+    {
+        var folder = Path.Combine(runFolder, KeptFolder);
+        if (!Directory.Exists(folder)) return [];
+        return Directory.GetDirectories(folder, "step-*")
+            .Where(d => File.Exists(Path.Combine(d, StateFile)))
+            .Select(d => long.TryParse(Path.GetFileName(d)["step-".Length..], out var step) ? step : -1)
+            .Where(step => step >= 0).Order().ToList();
+    }
+
+    static string KeptPath(string runFolder, long step) => Path.Combine(runFolder, KeptFolder, $"step-{step:D7}");
 
     public static TrainingState Restore(string folder, nn.Module network, ExponentialMovingAverage ema, OptimizerHelper optimizer)
     {

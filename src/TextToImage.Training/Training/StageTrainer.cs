@@ -121,7 +121,9 @@ public sealed class StageTrainer : IDisposable
                     logSamples = 0;
                     logClock.Restart();
                 }
-                if (_state.Step % Options.CheckpointEvery == 0) SaveCheckpoint();
+                var keep = Options.KeepEvery is { } keepEvery && _state.Step % keepEvery == 0;
+                if (_state.Step % Options.CheckpointEvery == 0 || keep) SaveCheckpoint();
+                if (keep) Checkpoint.Keep(_runFolder);
                 // Sample grids and measurements are not training: the clocks of train_seconds, samples/s and the ETA stop for them.
                 clock.Stop();
                 logClock.Stop();
@@ -237,10 +239,14 @@ public sealed class StageTrainer : IDisposable
         return _metric!.Measure(network, _state, Options.EvalCount, cancellation);   // called only when EvalEvery is set
     }
 
-    /// <summary>Writes the EMA weights (of the last checkpoint) into the model folder's stage, with the objective's prediction type.</summary>
-    public static void Export(string runFolder, TrainingOptions options, ScalarType dtype)
+    /// <summary>
+    /// Writes the EMA weights of the last checkpoint (or of the one kept at <paramref name="step"/>) into the model
+    /// folder's stage, with the objective's prediction type.
+    /// </summary>
+    public static void Export(string runFolder, TrainingOptions options, ScalarType dtype, long? step = null)
     {
-        var checkpoint = Checkpoint.Find(runFolder) ?? throw new InvalidOperationException($"{runFolder} has no checkpoint to export.");
+        var checkpoint = step is { } kept ? Checkpoint.FindKept(runFolder, kept)
+            : Checkpoint.Find(runFolder) ?? throw new InvalidOperationException($"{runFolder} has no checkpoint to export.");
         var stage = StageDefinition.Load(options.ModelFolder, options.Stage);
         var ema = Checkpoint.LoadEma(checkpoint);
         try

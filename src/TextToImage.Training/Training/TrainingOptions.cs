@@ -72,6 +72,12 @@ public sealed record TrainingOptions
     public int SampleEvery { get; init; } = 1000;
 
     /// <summary>
+    /// Steps between checkpoints kept for good in <c>checkpoints/step-N/</c> (null: only the latest is kept), so a
+    /// measured step can be exported (<c>t2i export --step N</c>) after the run has gone past it.
+    /// </summary>
+    public int? KeepEvery { get; init; }
+
+    /// <summary>
     /// Steps between measurements of the EMA weights into <c>eval.csv</c> (null: none): retrieval for a base
     /// stage, PSNR/SSIM against bicubic for super-resolution, as <c>t2i eval</c> measures them.
     /// </summary>
@@ -125,7 +131,7 @@ public sealed record TrainingOptions
         Check(GradientClip > 0, "--grad-clip must be positive");
         Check(CropSize is null or >= 8, "--crop must be at least 8 pixels");
         Check(MaxAugmentationLevel is >= 1 and <= 1000, "--max-aug-level must be between 1 and 1000");
-        Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1 && EvalEvery is null or >= 1, "intervals must be at least 1");
+        Check(LogEvery >= 1 && CheckpointEvery >= 1 && SampleEvery >= 1 && EvalEvery is null or >= 1 && KeepEvery is null or >= 1, "intervals must be at least 1");
         Check(EvalCount >= 1, "--eval-count must be at least 1");
         Check(EvalPrompts is null || EvalEvery is not null, "--eval-prompts are measured at each measurement: give --eval-every too");
     }

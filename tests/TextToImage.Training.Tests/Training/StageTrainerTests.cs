@@ -196,6 +196,33 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_kept_checkpoint_exports_the_weights_of_a_run_stopped_at_its_step()
+    {
+        var options = _setup.Options(steps: 5) with { KeepEvery = 2, CheckpointEvery = 1000 };
+        using (var trainer = Trainer("kept", options)) trainer.Train();
+        var run = _setup.Run("kept");
+        Assert.Equal([2L, 4L], Checkpoint.KeptSteps(run));                        // kept whatever --checkpoint-every says
+        Assert.Equal(5, Checkpoint.ReadState(Checkpoint.Find(run)!).Step);          // while the latest went on
+        var weights = Path.Combine(_setup.Model, "base", ModelFolder.WeightsFile);
+
+        var stoppedOptions = _setup.Options(steps: 2);
+        using (var stopped = Trainer("stopped", stoppedOptions)) stopped.Train();
+        StageTrainer.Export(_setup.Run("stopped"), stoppedOptions, ScalarType.Float32);
+        var expected = Safetensors.Load(weights);
+        StageTrainer.Export(run, options, ScalarType.Float32, step: 2);
+        Assert.Equal("2", Safetensors.ReadMetadata(weights)["training_steps"]);
+        var kept = Safetensors.Load(weights);
+        Assert.Equal(expected.Keys.Order(), kept.Keys.Order());
+        foreach (var (name, tensor) in expected) Assert.True(Same(tensor, kept[name]), $"{name}: the kept step-2 export differs");
+
+        // A step not kept is refused, naming those that are, and the model folder keeps what it had.
+        var refusal = Assert.Throws<ArgumentException>(() => StageTrainer.Export(run, options, ScalarType.Float16, step: 3));
+        Assert.Contains("kept: 2, 4", refusal.Message);
+        Assert.Equal("2", Safetensors.ReadMetadata(weights)["training_steps"]);
+        Assert.Contains("--keep-every", Assert.Throws<ArgumentException>(() => StageTrainer.Export(_setup.Run("stopped"), stoppedOptions, ScalarType.Float16, step: 2)).Message);
+    }
+
+    [Fact]
     public void A_super_resolution_stage_trains_on_crops_and_exports_a_loadable_model()
     {
         var options = _setup.Options("sr_32", steps: 3) with { CropSize = 16, Objective = "v_prediction" };
@@ -325,6 +352,7 @@ public sealed class StageTrainerTests : IDisposable
         Assert.Contains("--token-dropout", Assert.Throws<ArgumentException>(() => (_setup.Options() with { TokenDropout = 1 }).Validate()).Message);
         Assert.Contains("--text-noise", Assert.Throws<ArgumentException>(() => (_setup.Options() with { TextNoise = -0.1 }).Validate()).Message);
         Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => (_setup.Options() with { BatchSize = 0 }).Validate()).Message);
+        Assert.Contains("intervals", Assert.Throws<ArgumentException>(() => (_setup.Options() with { KeepEvery = 0 }).Validate()).Message);
         Assert.Contains("no stage 'sr_99'", Assert.Throws<ArgumentException>(() => Trainer("bad", _setup.Options("sr_99"))).Message);
         var prompts = Path.Combine(_setup.Data(32), "held-out.jsonl");
         File.WriteAllLines(prompts, ["""{"file_name": "1.png", "text": "something green"}"""]);
