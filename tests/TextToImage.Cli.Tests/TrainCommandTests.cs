@@ -34,6 +34,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(resumed == 0, resumeOutput);
         Assert.Equal(3, CheckpointStep(run));
         Assert.Equal(3, CheckpointStep(run, Path.Combine("checkpoints", "step-0000003")));   // kept, as the resume asked
+        Assert.Contains($"step 3: kept: {Path.Combine(run, "checkpoints", "step-0000003")}", resumeOutput);
         // The cool-down is kept with the run's options (so the next resume ends the same way), as are the text augmentations.
         var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement;
         Assert.Equal(2, saved.GetProperty("CooldownSteps").GetInt32());
