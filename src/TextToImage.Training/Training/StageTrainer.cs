@@ -123,7 +123,11 @@ public sealed class StageTrainer : IDisposable
                 }
                 var keep = Options.KeepEvery is { } keepEvery && _state.Step % keepEvery == 0;
                 if (_state.Step % Options.CheckpointEvery == 0 || keep) SaveCheckpoint();
-                if (keep) progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"kept: {Checkpoint.Keep(_runFolder)}"));
+                if (keep)
+                {
+                    var kept = Checkpoint.Keep(_runFolder);   // not inside progress?.Invoke(...): without a listener its arguments are never evaluated
+                    progress?.Invoke(new TrainingProgress(_state.Step, Options.MaxSteps, null, rate, remaining, $"kept: {kept}"));
+                }
                 // Sample grids and measurements are not training: the clocks of train_seconds, samples/s and the ETA stop for them.
                 clock.Stop();
                 logClock.Stop();
