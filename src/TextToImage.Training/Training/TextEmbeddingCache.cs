@@ -71,7 +71,7 @@ public sealed class TextEmbeddingCache : IDisposable
             return FromSaved(rowCaptions, saved, input);
         }
 
-        log?.Invoke($"text embeddings: encoding {captions.Count} captions once into {path}");
+        log?.Invoke($"text embeddings: encoding {captions.Count} texts once into {path}");   // captions, or held-out prompts
         using var encoder = config.Create(textEncoderFolder, ComputeTarget.Cpu);
         using var scope = NewDisposeScope();
         var states = new List<Tensor>();
