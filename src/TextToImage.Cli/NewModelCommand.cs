@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Pipelines;
 using static TorchSharp.torch;
 
@@ -19,7 +20,11 @@ static class NewModelCommand
         {
             Description = $"One of: {string.Join(", ", RandomCascade.TextEncoders)} (default: hashed for tiny, a test model; minilm otherwise).",
         };
-        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force, weights, textEncoder };
+        var baseConfig = new Option<FileInfo?>("--base-config")
+        {
+            Description = "A config.json (diffusers UNet2DConditionModel keys) for the base network instead of the preset's: same image size and text width.",
+        };
+        var command = new Command("new-model", "Create a model folder of randomly initialised networks.") { output, preset, seed, force, weights, textEncoder, baseConfig };
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var folder = parsed.GetRequiredValue(output).FullName;
@@ -30,7 +35,10 @@ static class NewModelCommand
                 "bfloat16" => ScalarType.BFloat16,
                 var other => throw new ArgumentException($"Unknown weights dtype '{other}': use float32, float16 or bfloat16."),
             };
-            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force), dtype, parsed.GetValue(textEncoder));
+            var baseNetwork = parsed.GetValue(baseConfig) is { } file
+                ? file.Exists ? UNet2DConditionConfig.Load(file.FullName) : throw new FileNotFoundException($"--base-config: no file {file.FullName}.")
+                : null;
+            RandomCascade.Create(folder, parsed.GetRequiredValue(preset), parsed.GetValue(seed), parsed.GetValue(force), dtype, parsed.GetValue(textEncoder), baseNetwork);
             AnsiConsole.MarkupLineInterpolated($"wrote [green]{folder}[/]");
             return 0;
         }));

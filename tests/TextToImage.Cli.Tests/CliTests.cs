@@ -1,5 +1,6 @@
 using TextToImage.Diffusion.IO;
 using TextToImage.Diffusion.Native;
+using TextToImage.Diffusion.Networks;
 using TextToImage.Diffusion.Pipelines;
 using static TextToImage.Testing.T2iProcess;
 
@@ -68,6 +69,34 @@ public sealed class CliTests
             "--resolution", "16", "--device", "cpu", "--out", temp["apple.png"]);
         Assert.True(exitCode == 0, output);
         Assert.True(File.Exists(temp["apple.png"]));
+    }
+
+    [Fact]
+    public void New_model_with_a_base_network_of_one_s_own_design_writes_it_and_generates()
+    {
+        using var temp = new TempFolder();
+        Assert.Equal(0, T2i("new-model", "--out", temp["preset"], "--preset", "tiny"));
+        var presetBase = File.ReadAllText(temp["preset/base/config.json"]);
+        File.WriteAllText(temp["wider.json"], presetBase.Replace("\"layers_per_block\": 1", "\"layers_per_block\": 2")
+            .Replace("\"block_out_channels\": [\n    8,\n    16\n  ]", "\"block_out_channels\": [\n    12,\n    24\n  ]"));
+        Assert.Equal(0, T2i("new-model", "--out", temp["model"], "--preset", "tiny", "--base-config", temp["wider.json"]));
+        var written = UNet2DConditionConfig.Load(temp["model/base/config.json"]);
+        Assert.Equal([12, 24], written.BlockOutChannels);
+        Assert.Equal([2], written.LayersPerBlock);
+        Assert.Equal(File.ReadAllText(temp["preset/sr_32/config.json"]), File.ReadAllText(temp["model/sr_32/config.json"]));
+        var (exitCode, output) = Run("generate", "--model", temp["model"], "--prompt", "a red apple", "--steps", "2", "--out", temp["apple.png"]);
+        Assert.True(exitCode == 0, output);
+        Assert.True(File.Exists(temp["apple.png"]));
+
+        // A base the cascade cannot run is refused by name before anything is written.
+        File.WriteAllText(temp["24px.json"], presetBase.Replace("\"sample_size\": 16", "\"sample_size\": 24"));
+        var (refused, why) = Run("new-model", "--out", temp["refused"], "--preset", "tiny", "--base-config", temp["24px.json"]);
+        Assert.Equal(1, refused);
+        Assert.Contains("The base network's sample_size is 24; the tiny cascade's base needs 16.", why);
+        var (absent, whyAbsent) = Run("new-model", "--out", temp["refused"], "--preset", "tiny", "--base-config", temp["absent.json"]);
+        Assert.Equal(1, absent);
+        Assert.Contains("--base-config: no file", whyAbsent);
+        Assert.False(Directory.Exists(temp["refused"]));
     }
 
     [Fact]

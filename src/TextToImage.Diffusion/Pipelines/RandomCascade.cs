@@ -27,9 +27,11 @@ public static class RandomCascade
     /// <paramref name="textEncoder"/>: <c>minilm</c> or <c>hashed</c>; null picks the preset's default,
     /// hashed for <c>tiny</c> (tests stay fast) and MiniLM for <c>small</c>. A MiniLM model folder gets
     /// the converted encoder weights too, so its first load does not convert.
+    /// <paramref name="baseNetwork"/> replaces the preset's base network (a network of one's own design, same image
+    /// size and text width), checked by <see cref="CheckBaseNetwork"/> before anything is written.
     /// </summary>
     public static void Create(string folder, string preset, long seed = 0, bool overwrite = false, ScalarType? weightsDType = null,
-        string? textEncoder = null)
+        string? textEncoder = null, UNet2DConditionConfig? baseNetwork = null)
     {
         TorchRuntime.EnsureAvailable();
         var minilm = (textEncoder ?? (preset == "tiny" ? "hashed" : "minilm")) switch
@@ -54,6 +56,11 @@ public static class RandomCascade
             }),
             _ => throw new ArgumentException($"Unknown preset '{preset}' (known: {string.Join(", ", Presets)})."),
         };
+        if (baseNetwork is not null)
+        {
+            CheckBaseNetwork(baseNetwork, configs[0].Network, preset);
+            configs[0] = configs[0] with { Network = baseNetwork };
+        }
 
         torch.manual_seed(seed);
         // clip_sample off: DDIM (as diffusers writes it) clamps x₀ but keeps the ε of the unclamped
@@ -91,6 +98,25 @@ public static class RandomCascade
         {
             foreach (var stage in stages) stage.Network.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A base network the cascade can run in place of <paramref name="presetBase"/>: the same image size (the next
+    /// stage upsamples from it), the same input and output channels (the preset's scheduler predicts epsilon with a fixed
+    /// variance), the same text width, and no class labels (a base stage gets none).
+    /// </summary>
+    static void CheckBaseNetwork(UNet2DConditionConfig config, UNet2DConditionConfig presetBase, string preset)
+    {
+        void Require(bool ok, string what, object? value, object? expected)
+        {
+            if (!ok) throw new ArgumentException($"The base network's {what} is {value ?? "not set"}; the {preset} cascade's base needs {expected}.");
+        }
+        Require(config.SampleSize == presetBase.SampleSize, "sample_size", config.SampleSize, presetBase.SampleSize);
+        Require(config.InChannels == presetBase.InChannels, "in_channels", config.InChannels, presetBase.InChannels);
+        Require(config.OutChannels == presetBase.OutChannels, "out_channels", config.OutChannels, presetBase.OutChannels);
+        Require(config.TextStatesDim == presetBase.TextStatesDim, "text width (encoder_hid_dim, else cross_attention_dim)",
+            config.TextStatesDim, $"{presetBase.TextStatesDim}, its text encoder's");
+        Require(config.ClassEmbedType is null, "class_embed_type", config.ClassEmbedType, "none (a base stage gets no class labels)");
     }
 
     static TextEncoderConfig Hashed(int dim, int tokens) =>
