@@ -38,6 +38,9 @@ echo "compose smoke test: $((SECONDS - start)) s"
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# A test host that crashed ends its project without a Failed count: one failure per aborted run, so the line cannot read clean.
+aborted=$(grep -c '^Test Run Aborted' "$log")
+failed=$((failed + aborted))
 # The smoke test counts as one test.
 if [ "$compose_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 rm -f "$log"
