@@ -76,9 +76,8 @@ public sealed class CliTests
     {
         using var temp = new TempFolder();
         Assert.Equal(0, T2i("new-model", "--out", temp["preset"], "--preset", "tiny"));
-        var presetBase = File.ReadAllText(temp["preset/base/config.json"]);
-        File.WriteAllText(temp["wider.json"], presetBase.Replace("\"layers_per_block\": 1", "\"layers_per_block\": 2")
-            .Replace("\"block_out_channels\": [\n    8,\n    16\n  ]", "\"block_out_channels\": [\n    12,\n    24\n  ]"));
+        var presetBase = UNet2DConditionConfig.Load(temp["preset/base/config.json"]);
+        (presetBase with { BlockOutChannels = [12, 24], LayersPerBlock = [2] }).Save(temp["wider.json"]);
         Assert.Equal(0, T2i("new-model", "--out", temp["model"], "--preset", "tiny", "--base-config", temp["wider.json"]));
         var written = UNet2DConditionConfig.Load(temp["model/base/config.json"]);
         Assert.Equal([12, 24], written.BlockOutChannels);
@@ -89,7 +88,7 @@ public sealed class CliTests
         Assert.True(File.Exists(temp["apple.png"]));
 
         // A base the cascade cannot run is refused by name before anything is written.
-        File.WriteAllText(temp["24px.json"], presetBase.Replace("\"sample_size\": 16", "\"sample_size\": 24"));
+        (presetBase with { SampleSize = 24 }).Save(temp["24px.json"]);
         var (refused, why) = Run("new-model", "--out", temp["refused"], "--preset", "tiny", "--base-config", temp["24px.json"]);
         Assert.Equal(1, refused);
         Assert.Contains("The base network's sample_size is 24; the tiny cascade's base needs 16.", why);
