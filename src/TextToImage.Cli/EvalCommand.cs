@@ -111,13 +111,19 @@ static class EvalCommand
             var table = new Table()
                 .Title($"Text faithfulness: {question} among the nearest of {first.DatasetRows} training images? ({first.Resolution} px, squared L2)")
                 .Caption("* secondary: a neighbour shows the caption's emoji in any style (its chance depends on how many rows that emoji has)"
-                         + (report.PromptText is null ? "" : "\ntext encoder alone: is the prompt's pooled embedding nearest (cosine) its row's caption among all captions?"))
+                         + (report.PromptText is null ? "" : "\ntext encoder alone: is the prompt's pooled embedding nearest (cosine) its row's first caption among the rows' first captions,"
+                            + "\n  or its row among every row's captions? image of the text's pick: the real image of the row nearest by any caption, retrieved"
+                            + "\n  as a generated image is (what a base stage drawing exactly the emoji the encoder picks would score)"))
                 .AddColumns("sampler", "steps", "guidance", report.Prompts is null ? "captions" : "prompts", "top-1", "top-5", "top-5 same emoji*", "s / image");
             foreach (var r in report.Retrieval)
                 table.AddRow(r.Sampler, $"{r.Steps}", $"{r.Guidance:0.##}", $"{r.Top1.Count}", Rate(r.Top1), Rate(r.Top5), Rate(r.Top5SameEmojiAnyStyle), $"{r.SecondsPerImage:F2}");
             table.AddRow("[grey]chance[/]", "", "", "", Pct(first.Top1.Chance), Pct(first.Top5.Chance), Pct(first.Top5SameEmojiAnyStyle.Chance), "");
             if (report.PromptText is { } text)
-                table.AddRow("[grey]text encoder alone[/]", "", "", $"{text.Top1.Count}", Rate(text.Top1), Rate(text.Top5), "", "");
+            {
+                table.AddRow("[grey]text encoder alone, first captions[/]", "", "", $"{text.Top1.Count}", Rate(text.Top1), Rate(text.Top5), "", "");
+                table.AddRow("[grey]text encoder alone, any caption[/]", "", "", $"{text.AnyCaptionTop1.Count}", Rate(text.AnyCaptionTop1), Rate(text.AnyCaptionTop5), "", "");
+                table.AddRow("[grey]image of the text's pick[/]", "", "", $"{text.NearestRowImageTop1.Count}", Rate(text.NearestRowImageTop1), Rate(text.NearestRowImageTop5), "", "");
+            }
             AnsiConsole.Write(table);
         }
         if (report.SuperResolution is { } sr)

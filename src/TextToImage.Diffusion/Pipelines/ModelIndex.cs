@@ -44,9 +44,16 @@ public enum StageTextInput
     /// <see cref="Text.TextEmbeddings.AsSentenceToken"/>.
     /// </summary>
     Sentence,
+
+    /// <summary>
+    /// The token states with the first ([CLS] for MiniLM) replaced by the sentence token; see
+    /// <see cref="Text.TextEmbeddings.WithSentenceTokenFirst"/>. Same shape as <see cref="Tokens"/>, so a network trained
+    /// on tokens can be fine-tuned on it.
+    /// </summary>
+    TokensWithSentence,
 }
 
-/// <summary>Writes and reads <c>tokens</c> and <c>sentence</c>.</summary>
+/// <summary>Writes and reads <c>tokens</c>, <c>sentence</c> and <c>tokens_with_sentence</c>.</summary>
 sealed class StageTextInputJsonConverter() : JsonStringEnumConverter<StageTextInput>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
 
 /// <summary>One stage of the cascade: its folder and the settings used when a request names none.</summary>

@@ -170,8 +170,8 @@ internal sealed class StageSampler(CascadeStage stage, StageSettings settings, N
         var rows = guided ? prompts.Concat(contrasts).ToList() : prompts;
         using var selected = encoded.Select(rows);
         if (stage.TextInput == StageTextInput.Tokens) return selected.To(target.Device, stage.DType);
-        using var sentence = selected.AsSentenceToken();
-        return sentence.To(target.Device, stage.DType);
+        using var converted = selected.For(stage.TextInput);
+        return converted.To(target.Device, stage.DType);
     }
 
     /// <summary>Every image's (guided) prediction: in one forward, or one forward per image (see <see cref="SamplingMode"/>).</summary>

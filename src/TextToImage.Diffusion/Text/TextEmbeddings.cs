@@ -76,6 +76,29 @@ public sealed class TextEmbeddings : IDisposable
         return new TextEmbeddings(token.unsqueeze(1).to_type(TokenStates.dtype), ones(Count, 1, ScalarType.Bool, Mask.device), Pooled.clone());
     }
 
+    /// <summary>
+    /// The token states with the first (the encoder's [CLS]) replaced by the sentence token of <see cref="AsSentenceToken"/>,
+    /// real in the mask: a network that reads the words also gets the vector that places paraphrases near each other, at a
+    /// position token dropout never hides. Shape and padding unchanged; made from the pooled vector, so applying it twice
+    /// gives the same rows.
+    /// </summary>
+    public TextEmbeddings WithSentenceTokenFirst()
+    {
+        using var scope = NewDisposeScope();
+        using var sentence = AsSentenceToken();
+        var states = cat([sentence.TokenStates, TokenStates.narrow(1, 1, TokenStates.shape[1] - 1)], 1);
+        var mask = cat([sentence.Mask, Mask.narrow(1, 1, Mask.shape[1] - 1)], 1);
+        return new TextEmbeddings(states, mask, Pooled.clone());
+    }
+
+    /// <summary>The rows in the form a stage of <paramref name="input"/> attends to (a copy).</summary>
+    public TextEmbeddings For(Pipelines.StageTextInput input) => input switch
+    {
+        Pipelines.StageTextInput.Sentence => AsSentenceToken(),
+        Pipelines.StageTextInput.TokensWithSentence => WithSentenceTokenFirst(),
+        _ => new TextEmbeddings(TokenStates.clone(), Mask.clone(), Pooled.clone()),
+    };
+
     public void Dispose()
     {
         TokenStates.Dispose();

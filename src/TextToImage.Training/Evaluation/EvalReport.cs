@@ -67,17 +67,32 @@ public sealed record RetrievalReport
 public sealed record RetrievalItem(int Row, string Caption, long Seed, int Rank, IReadOnlyList<int> Nearest, IReadOnlyList<string> NearestCaptions,
     string? RowCaption = null);
 
-/// <summary>Held-out prompts by text alone: is each prompt's embedding nearest its row's caption?</summary>
+/// <summary>Held-out prompts by text alone: is each prompt's embedding nearest its row's caption? And what would a base
+/// stage score that drew exactly the row the text puts nearest?</summary>
 public sealed record PromptTextReport
 {
     public required string Similarity { get; init; }
+    /// <summary>Among the rows' first captions (the file-name captions of a <c>t2i dataset</c> folder).</summary>
     public required HitRate Top1 { get; init; }
     public required HitRate Top5 { get; init; }
+    /// <summary>Among the rows, each as near as the nearest of all its captions (what a stage trains on).</summary>
+    public required HitRate AnyCaptionTop1 { get; init; }
+    public required HitRate AnyCaptionTop5 { get; init; }
+    /// <summary>The real image of the row nearest by any caption, retrieved among the dataset's images as a generated image
+    /// is: what a stage that draws exactly the emoji the encoder picks would score.</summary>
+    public required HitRate NearestRowImageTop1 { get; init; }
+    public required HitRate NearestRowImageTop5 { get; init; }
     public required IReadOnlyList<PromptTextItem> Items { get; init; }
 }
 
-/// <param name="Rank">Captions strictly more similar to the prompt than its row's caption.</param>
-public sealed record PromptTextItem(int Row, string Prompt, int Rank, string NearestCaption);
+/// <param name="Rank">First captions strictly more similar to the prompt than its row's first caption.</param>
+/// <param name="NearestCaption">The most similar first caption.</param>
+/// <param name="AnyCaptionRank">Rows strictly more similar than the prompt's row, each by the nearest of its captions.</param>
+/// <param name="NearestRowCaption">The first caption of the row most similar by any of its captions.</param>
+/// <param name="NearestRowSimilarity">The cosine of the prompt and that row's nearest caption.</param>
+/// <param name="NearestRowImageRank">Rows strictly nearer (squared L2) to that row's image than the prompt's row's image.</param>
+public sealed record PromptTextItem(int Row, string Prompt, int Rank, string NearestCaption, int AnyCaptionRank, string NearestRowCaption,
+    double NearestRowSimilarity, int NearestRowImageRank);
 
 /// <summary>The super-resolution stage against bicubic upsampling of the same low-resolution input.</summary>
 public sealed record SuperResolutionReport

@@ -124,7 +124,7 @@ public sealed class TextEmbeddingCache : IDisposable
         if (input == StageTextInput.Tokens) return new(rowCaptions, captions, empty);
         using (captions)
         using (empty)
-            return new(rowCaptions, captions.AsSentenceToken(), empty.AsSentenceToken());
+            return new(rowCaptions, captions.For(input), empty.For(input));
     }
 
     /// <summary>Raised when what a cache file holds changes, so that older files are encoded anew (2: pooled vectors kept).</summary>

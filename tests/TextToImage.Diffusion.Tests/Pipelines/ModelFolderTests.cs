@@ -156,6 +156,28 @@ public sealed class ModelFolderTests
     }
 
     [Fact]
+    public void A_stage_told_to_attend_to_tokens_with_the_sentence_embedding_gets_it_in_place_of_the_first_token()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny", seed: 2);
+        ModelIndexEdits.SetStageEntry(temp.Path, 0, "text_input", "tokens_with_sentence");
+        using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        using var encoded = model.TextEncoder.Encode(["a red apple", ""]);
+
+        using var rows = StageSampler.Conditioning(encoded, [0], [1], guided: true, ComputeTarget.Cpu, model.Stages[0]);
+
+        Assert.Equal(StageTextInput.TokensWithSentence, model.Stages[0].TextInput);
+        Assert.Equal(encoded.TokenStates.shape, rows.TokenStates.shape);
+        using var sentence = encoded.AsSentenceToken();
+        Assert.True(rows.TokenStates[.., 0].allclose(sentence.TokenStates.squeeze(1), rtol: 1e-5, atol: 1e-6));
+        Assert.True(rows.TokenStates[.., 1..].allclose(encoded.TokenStates[.., 1..], rtol: 1e-5, atol: 1e-6));
+        Assert.True(rows.Mask[.., 0].all().item<bool>());
+        Assert.True(rows.Mask[.., 1..].eq(encoded.Mask[.., 1..]).all().item<bool>());
+        using var generated = new CascadePipeline(model).Generate(TinyCascade.Request(resolution: 16));
+        Assert.Equal(16, generated.Final.Images.shape[^1]);
+    }
+
+    [Fact]
     public void The_folder_layout_is_diffusers_like()
     {
         using var temp = new TempFolder();

@@ -34,6 +34,25 @@ public sealed class TextEmbeddingsTests
     }
 
     [Fact]
+    public void The_sentence_token_takes_the_first_position_and_leaves_the_other_tokens_and_the_padding_as_they_were()
+    {
+        using var scope = NewDisposeScope();
+        var mask = tensor(new[,] { { false, true, true, false }, { true, true, false, false } });   // a first position masked out, to see it made real
+        using var text = new TextEmbeddings(randn(2, 4, 3), mask, randn(2, 3));
+
+        using var converted = text.WithSentenceTokenFirst();
+        using var twice = converted.WithSentenceTokenFirst();
+
+        using var sentence = text.AsSentenceToken();
+        Assert.Equal(text.TokenStates.shape, converted.TokenStates.shape);
+        TensorAssert.Same(sentence.TokenStates.squeeze(1), converted.TokenStates[.., 0]);
+        TensorAssert.Same(text.TokenStates[.., 1..], converted.TokenStates[.., 1..]);
+        Assert.Equal([true, true, true, false, true, true, false, false], converted.Mask.flatten().data<bool>().ToArray());
+        TensorAssert.Same(text.Pooled, converted.Pooled);
+        TensorAssert.Same(converted.TokenStates, twice.TokenStates);   // made from the pooled vector: a second pass changes nothing
+    }
+
+    [Fact]
     public void A_network_given_the_cut_text_predicts_what_it_predicts_from_the_padded_text()
     {
         // Masked keys get attention weight 0, and the pooled text embedding and the text norm skip them too.

@@ -121,8 +121,36 @@ public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyMode
         Assert.Equal(rows.Select((r, i) => $"{i + 1}: {data.Rows[r].Text} (seed {4 + i})"), File.ReadAllLines(Path.ChangeExtension(path, ".txt")));
     }
 
-    /// <summary>Ten rows, five emoji in two styles, as flat colour blocks; the same rows at every size.</summary>
-    string WriteFolder(string name, int size)
+    [Fact]
+    public void The_text_alone_is_measured_against_every_caption_and_its_pick_s_real_image_is_retrieved_as_a_generated_one()
+    {
+        var data = WriteFolder("16", 16, otherNames: true);
+        var prompts = Path.Combine(_data.Path, "other-names.jsonl");
+        File.WriteAllLines(prompts,
+        [
+            """{"file_name": "images/flat-6.png", "text": "also called 6"}""",      // row 6's second caption, verbatim
+            """{"file_name": "images/modern-5.png", "text": "also called 3"}""",    // row 3's second caption, naming row 5
+        ]);
+        var settings = new EvalSettings
+        {
+            ModelFolder = tiny.Folder, DataFolder = data, PromptsFile = prompts, Count = 2, Seed = 0, Samplers = SamplerRun.Parse("ddim:1"),
+        };
+
+        var text = new ModelEvaluator(tiny.Model, settings).Run().PromptText!;
+
+        // Row 6 is its nearest row by its second caption, and the real image of that row is its own: a hit for the pick's image too.
+        Assert.Equal((0, "emoji 3, flat style", 0), (text.Items[0].AnyCaptionRank, text.Items[0].NearestRowCaption, text.Items[0].NearestRowImageRank));
+        // The text picks row 3 for a prompt naming row 5: the pick's image is row 3's, among whose nearest row 5 is not first.
+        Assert.Equal("emoji 1, modern style", text.Items[1].NearestRowCaption);
+        Assert.True(text.Items[1].AnyCaptionRank >= 1 && text.Items[1].NearestRowImageRank >= 1);
+        Assert.Equal((1, 2), (text.AnyCaptionTop1.Hits, text.AnyCaptionTop1.Count));
+        Assert.Equal(1, text.NearestRowImageTop1.Hits);
+        Assert.True(text.NearestRowImageTop5.Hits >= text.NearestRowImageTop1.Hits);
+    }
+
+    /// <summary>Ten rows, five emoji in two styles, as flat colour blocks; the same rows at every size. With
+    /// <paramref name="otherNames"/> each row's text is a list: its caption, then "also called i".</summary>
+    string WriteFolder(string name, int size, bool otherNames = false)
     {
         var folder = Path.Combine(_data.Path, name);
         Directory.CreateDirectory(Path.Combine(folder, "images"));
@@ -136,7 +164,11 @@ public sealed class ModelEvaluatorTests(TinyModel tiny) : IClassFixture<TinyMode
                     image[x, y] = new Rgb24((byte)(200 - 15 * i), 40, (byte)(10 * i));
             var file = $"images/{style}-{i}.png";
             image.SaveAsPng(Path.Combine(folder, file));
-            lines.Add(JsonSerializer.Serialize(new Dictionary<string, string> { ["file_name"] = file, ["text"] = $"emoji {i / 2}, {style} style" }));
+            var caption = $"emoji {i / 2}, {style} style";
+            lines.Add(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["file_name"] = file, ["text"] = otherNames ? new[] { caption, $"also called {i}" } : caption,
+            }));
         }
         File.WriteAllLines(Path.Combine(folder, "metadata.jsonl"), lines);
         return folder;

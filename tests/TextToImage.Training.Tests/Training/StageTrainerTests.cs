@@ -94,6 +94,26 @@ public sealed class StageTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_stage_that_attends_to_tokens_with_the_sentence_embedding_trains_on_the_token_cache_with_its_first_token_replaced()
+    {
+        var data = _setup.Data(16);
+        var captions = TextToImage.Training.Data.ImageFolder.Open(data).Rows.Select(r => r.Captions).ToList();
+        var encoderFolder = Path.Combine(_setup.Model, "text_encoder");
+        using var tokens = TextEmbeddingCache.Load(data, encoderFolder, captions);
+        using var mixed = TextEmbeddingCache.Load(data, encoderFolder, captions, StageTextInput.TokensWithSentence);
+        using var sentence = TextEmbeddingCache.Load(data, encoderFolder, captions, StageTextInput.Sentence);
+
+        Assert.Equal(tokens.States.shape, mixed.States.shape);
+        Assert.True(mixed.States[.., 0].allclose(sentence.States[.., 0], rtol: 1e-5, atol: 1e-6));
+        Assert.True(Same(mixed.States[.., 1..], tokens.States[.., 1..]));
+        Assert.True(mixed.EmptyStates[.., 0].allclose(sentence.EmptyStates[.., 0], rtol: 1e-5, atol: 1e-6));
+
+        ModelIndexEdits.SetStageEntry(_setup.Model, 0, "text_input", "tokens_with_sentence");
+        using var trainer = Trainer("tokens-with-sentence", _setup.Options(steps: 3));
+        Assert.Equal(3, trainer.Train().Step);
+    }
+
+    [Fact]
     public void Training_reduces_the_loss_on_a_fixed_batch()
     {
         var options = _setup.Options(steps: 200) with { LearningRate = 3e-3, BatchSize = 8, MinSnrGamma = null, CheckpointEvery = 1000, LogEvery = 50 };
