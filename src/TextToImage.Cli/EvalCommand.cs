@@ -104,6 +104,7 @@ static class EvalCommand
     {
         // Redirected output (a log file) gets Spectre's 80 columns by default: too narrow for the tables.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
+        if (report.PromptVocabulary is { } vocabulary) AnsiConsole.MarkupLineInterpolated($"prompts: {vocabulary}");
         if (report.Retrieval.Count > 0)
         {
             var first = report.Retrieval[0];

@@ -12,5 +12,6 @@ var root = new RootCommand("t2i: text-to-image diffusion on TorchSharp, without 
     TrainCommand.Create(),
     TrainCommand.CreateExport(),
     EvalCommand.Create(),
+    VocabularyCommand.Create(),
 };
 return root.Parse(args).Invoke();

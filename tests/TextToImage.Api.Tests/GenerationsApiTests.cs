@@ -368,6 +368,7 @@ public sealed class GenerationsApiTests(ApiHost host) : IClassFixture<ApiHost>
         Assert.True(model["default"]!.GetValue<bool>());
         Assert.Equal([16, 32, 64], model["resolutions"]!.AsArray().Select(r => r!.GetValue<int>()));
         Assert.Equal("super_resolution", model["stages"]![1]!["kind"]!.GetValue<string>());
+        Assert.False(model["promptVocabulary"]!.GetValue<bool>());
 
         // The limits are the validator's: one past each is refused, naming the field.
         var limits = model["limits"]!;

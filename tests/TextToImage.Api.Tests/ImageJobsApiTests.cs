@@ -53,6 +53,30 @@ public sealed class ImageJobsApiTests(BundledModelHost bundled, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task The_bundled_model_draws_a_paraphrase_as_its_nearest_caption_and_every_answer_says_which()
+    {
+        var model = (await api.Get("/v1/models")).Body!.AsArray()[0]!;
+        Assert.True(model["promptVocabulary"]!.GetValue<bool>());
+
+        var (posted, job) = await api.Post("/v1/generations", new { prompt = "a smiling cat", seed = 1, steps = 4, resolution = 32 });
+        Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        var done = await api.WaitUntilFinished(job!["id"]!.GetValue<string>());
+        Assert.True(ApiClient.Status(done) == "succeeded", done.ToJsonString());
+        var image = done["images"]![0]!;
+        var drawnAs = image["drawnAs"]!.GetValue<string>();
+        Assert.NotEqual("a smiling cat", drawnAs);
+        Assert.Contains("cat", drawnAs);
+        var metadata = ImageOutput.ReadMetadata(new MemoryStream(await api.Http.GetByteArrayAsync(image["url"]!.GetValue<string>())))!;
+        Assert.Equal("a smiling cat", metadata.Prompt);
+        Assert.Equal(drawnAs, metadata.Extra!["drawn_as"]);
+
+        // OpenAI's Images API says it as its clients expect: the revised prompt.
+        var (answered, images) = await api.Post("/v1/images/generations", new { prompt = "a smiling cat", size = "32x32", response_format = "url" });
+        Assert.True(answered.StatusCode == HttpStatusCode.OK, images?.ToJsonString());
+        Assert.Equal(drawnAs, images!["data"]![0]!["revised_prompt"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task An_edit_at_strength_0_returns_the_uploaded_picture_and_links_its_input()
     {
         var largest = (await Resolutions())[^1];

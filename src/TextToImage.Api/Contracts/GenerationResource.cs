@@ -64,7 +64,9 @@ public sealed record ProgressResource(string Stage, int StageIndex, int StageCou
 
 /// <summary>An image to download.</summary>
 /// <param name="Url">GET it for the image file (the format the job asked for); it never changes.</param>
-public sealed record ImageResource(string Url, int Width, int Height, long Seed);
+/// <param name="DrawnAs">The caption the prompt was drawn as, when the model has a prompt vocabulary (<c>promptVocabulary</c> in
+/// GET /v1/models: it draws each prompt as the nearest of its training captions); null when the prompt was drawn as given.</param>
+public sealed record ImageResource(string Url, int Width, int Height, long Seed, string? DrawnAs = null);
 
 /// <summary>The images of one finished stage.</summary>
 public sealed record StageImagesResource(string Stage, int StageIndex, int Resolution, IReadOnlyList<ImageResource> Images);

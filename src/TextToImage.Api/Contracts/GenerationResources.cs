@@ -44,7 +44,7 @@ static class GenerationResources
     public static string LocationOf(HttpRequest request, string id) => $"{BaseUrl(request)}/v1/generations/{id}";
 
     static ImageResource ToResource(this StoredImage image, string baseUrl) =>
-        new(ImageUrl(baseUrl, image.Key), image.Width, image.Height, image.Seed);
+        new(ImageUrl(baseUrl, image.Key), image.Width, image.Height, image.Seed, image.DrawnAs);
 
     static string ImageUrl(string baseUrl, string key) => $"{baseUrl}/v1/images/{key}";
 

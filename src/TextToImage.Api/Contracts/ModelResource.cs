@@ -5,8 +5,10 @@ namespace TextToImage.Api.Contracts;
 /// <param name="Loaded">Whether this process has it in memory (only processes that run jobs load models).</param>
 /// <param name="Resolutions">The output sizes a request may ask for, one per stage.</param>
 /// <param name="Limits">The largest values a request for this model may use.</param>
+/// <param name="PromptVocabulary">Whether the model draws each prompt as the nearest of its training captions (a model that knows a closed
+/// set of subjects); each image's metadata then names that caption as <c>drawn_as</c>.</param>
 public sealed record ModelResource(string Name, string? License, string? Description, string TextEncoder, bool Default, bool Loaded,
-    IReadOnlyList<int> Resolutions, IReadOnlyList<ModelStageResource> Stages, ModelLimitsResource Limits);
+    IReadOnlyList<int> Resolutions, IReadOnlyList<ModelStageResource> Stages, ModelLimitsResource Limits, bool PromptVocabulary);
 
 /// <summary>What a request may ask of a model: beyond these it is answered 400.</summary>
 /// <param name="Samplers">The sampler names a request may give.</param>

@@ -24,7 +24,7 @@ static class ModelsEndpoints
             model.Resolutions,
             model.Stages.Select(s => new ModelStageResource(s.Name, s.Kind == StageKind.Base ? "base" : "super_resolution", s.Resolution,
                 s.Defaults.Sampler, s.Defaults.Steps, s.Defaults.GuidanceScale, s.Kind == StageKind.SuperResolution ? s.Defaults.NoiseLevel : null)).ToList(),
-            Limits(model)))
+            Limits(model), model.PromptVocabulary))
             .ToList());
 
     static ModelLimitsResource Limits(ModelInfo model) => new(SchedulerFactory.SamplerNames, GenerationRequestValidator.MaxImages, model.BaseTrainTimesteps,

@@ -175,14 +175,14 @@ static class OpenAIImagesEndpoints
         {
             if (!request.Base64)
             {
-                data.Add(new OpenAIImage(resource.Images[i].Url, null, record.Parameters.Prompt));
+                data.Add(new OpenAIImage(resource.Images[i].Url, null, record.Images[i].DrawnAs ?? record.Parameters.Prompt));
                 continue;
             }
             await using var stream = await blobs.OpenReadAsync(BlobKey.Parse(record.Images[i].Key), cancellation)
                                      ?? throw new InvalidOperationException($"Image {record.Images[i].Key} of job {record.Id} is missing from storage.");
             using var bytes = new MemoryStream();
             await stream.CopyToAsync(bytes, cancellation);
-            data.Add(new OpenAIImage(null, Convert.ToBase64String(bytes.GetBuffer(), 0, (int)bytes.Length), record.Parameters.Prompt));
+            data.Add(new OpenAIImage(null, Convert.ToBase64String(bytes.GetBuffer(), 0, (int)bytes.Length), record.Images[i].DrawnAs ?? record.Parameters.Prompt));
         }
         return new OpenAIImagesResponse(record.CreatedAt.ToUnixTimeSeconds(), data);
     }
@@ -191,7 +191,10 @@ static class OpenAIImagesEndpoints
 /// <summary>OpenAI's answer: <c>created</c> (Unix seconds) and one entry per image.</summary>
 sealed record OpenAIImagesResponse([property: JsonPropertyName("created")] long Created, [property: JsonPropertyName("data")] IReadOnlyList<OpenAIImage> Data);
 
-/// <summary>One image: its URL or its bytes in base64 (whichever <c>response_format</c> asked for), and the prompt it was drawn from (prompts are not rewritten here).</summary>
+/// <summary>
+/// One image: its URL or its bytes in base64 (whichever <c>response_format</c> asked for), and the prompt it was drawn from:
+/// the prompt as given, or for a model with a prompt vocabulary the training caption it was drawn as.
+/// </summary>
 sealed record OpenAIImage(
     [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url,
     [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json,

@@ -12,6 +12,8 @@ public static class JsonFiles
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // Files people read and edit by hand: "32->128 px" stays as written, not "32-\u003E128 px" (nothing here is HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static T Read<T>(string path)

@@ -8,14 +8,26 @@ using static TorchSharp.torch;
 
 namespace TextToImage.Diffusion.Pipelines;
 
-/// <summary>A loaded cascade: the text encoder and its stages, base first. Owns them.</summary>
-public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnlyList<CascadeStage> stages, ComputeTarget target)
-    : IDisposable
+/// <summary>A loaded cascade: the text encoder, its stages, base first, and its prompt vocabulary if it has one. Owns them.</summary>
+public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnlyList<CascadeStage> stages, ComputeTarget target,
+    PromptVocabulary? vocabulary = null) : IDisposable
 {
     public string Name { get; } = name;
     public ITextEncoder TextEncoder { get; } = textEncoder;
     public IReadOnlyList<CascadeStage> Stages { get; } = Checked(stages, textEncoder.EmbeddingDim);
     public ComputeTarget Target { get; } = target;
+    public PromptVocabulary? Vocabulary { get; } = vocabulary;
+
+    /// <summary>
+    /// What the stages draw for each prompt: with a vocabulary, the caption nearest it (null for the empty prompt, and
+    /// for every prompt without a vocabulary: then the prompt itself is drawn).
+    /// </summary>
+    public IReadOnlyList<PromptMatch?> MatchPrompts(IReadOnlyList<string> prompts) =>
+        Vocabulary?.Match(TextEncoder, prompts) ?? new PromptMatch?[prompts.Count];
+
+    /// <summary>The text each prompt is drawn as (<see cref="MatchPrompts"/>).</summary>
+    public IReadOnlyList<string> PromptsToDraw(IReadOnlyList<string> prompts) =>
+        [.. MatchPrompts(prompts).Select((match, i) => match?.Caption ?? prompts[i])];
 
     /// <summary>The output resolution of each stage, in order.</summary>
     public IReadOnlyList<int> Resolutions => Stages.Select(s => s.Resolution).ToList();
@@ -46,6 +58,7 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
     public void Dispose()
     {
         TextEncoder.Dispose();
+        Vocabulary?.Dispose();
         foreach (var stage in Stages) stage.Network.Dispose();
     }
 }

@@ -73,8 +73,10 @@ public sealed class CascadePipeline(CascadeModel model)
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
-        // Request r's prompt is row 2r, what its guidance contrasts it with row 2r + 1; encoded once for all stages.
-        using var prompts = Model.TextEncoder.Encode([.. requests.SelectMany(r => new[] { r.Prompt, r.NegativePrompt ?? "" })]);
+        // Request r's prompt (or the vocabulary caption it is drawn as) is row 2r, what its guidance contrasts it with
+        // row 2r + 1 (never matched: a negative prompt names what to avoid, not an emoji); encoded once for all stages.
+        var drawnAs = Model.MatchPrompts([.. requests.Select(r => r.Prompt)]);
+        using var prompts = Model.TextEncoder.Encode([.. requests.SelectMany((r, i) => new[] { drawnAs[i]?.Caption ?? r.Prompt, r.NegativePrompt ?? "" })]);
         using var noise = new PerSampleNoise(requests.SelectMany(r =>
             Enumerable.Range(0, r.NumImages).Select(i => new Generator((ulong)(r.Seed + i)))).ToList());
 
@@ -107,7 +109,7 @@ public sealed class CascadePipeline(CascadeModel model)
                     ran[r].Add(new StageRun(s, stage, settings[r][s - firstStage]));
                     var rows = images[first..(first + requests[r].NumImages)];
                     first += requests[r].NumImages;
-                    var result = new StageResult(s, stage.Name, rows.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed, ran[r].ToList());
+                    var result = new StageResult(s, stage.Name, rows.cpu().clamp(-1, 1).DetachFromDisposeScope(), clock.Elapsed, ran[r].ToList(), drawnAs[r]);
                     results[r].Add(result);
                     generations[r].StageCompleted?.Invoke(result);
                 }

@@ -7,10 +7,14 @@ namespace TextToImage.Diffusion.Pipelines;
 /// <summary>Encodes a stage's images (PNG, WebP or JPEG) so that they carry their own generation parameters.</summary>
 public static class GeneratedImages
 {
+    /// <summary>The metadata key of the vocabulary caption an image was drawn as (its cosine to the prompt: <c>drawn_as_similarity</c>).</summary>
+    public const string DrawnAsKey = "drawn_as";
+
     /// <summary>
     /// One file per image of <paramref name="stage"/>; image i records seed + i. The sampler, steps and
     /// guidance are those of the first stage that ran (the base stage, or an upscale's first
     /// super-resolution stage), and <c>stage_N</c> entries describe every stage that ran.
+    /// <c>drawn_as</c> names the vocabulary caption drawn instead of the prompt, if any.
     /// <paramref name="job"/> adds what the kind of job chose (an edit's strength and mask, an upscale's noise level).
     /// </summary>
     public static IReadOnlyList<byte[]> Encode(StageResult stage, GenerationRequest request, CascadeModel model,
@@ -19,6 +23,11 @@ public static class GeneratedImages
         var first = stage.Ran[0].Settings;
         var extra = StageSummary(stage.Ran);
         extra["sampling"] = request.Sampling == SamplingMode.PerImage ? "per-image" : "batched";
+        if (stage.DrawnAs is { } drawn)
+        {
+            extra[DrawnAsKey] = drawn.Caption;
+            extra[DrawnAsKey + "_similarity"] = drawn.Similarity.ToString("F3", CultureInfo.InvariantCulture);
+        }
         foreach (var (key, value) in job ?? new Dictionary<string, string>()) extra[key] = value;
         var images = ImageTensors.ToImages(stage.Images);
         try

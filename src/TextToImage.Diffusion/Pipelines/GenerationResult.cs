@@ -1,3 +1,4 @@
+using TextToImage.Diffusion.Text;
 using static TorchSharp.torch;
 
 namespace TextToImage.Diffusion.Pipelines;
@@ -8,10 +9,13 @@ public sealed record StageRun(int StageIndex, CascadeStage Stage, StageSettings 
 /// <summary>
 /// The images one stage produced: [N, 3, H, W] in [-1, 1], float32, on the CPU, and
 /// <see cref="Ran"/>: every stage run to make them, this one last (an upscale's starts at its
-/// first super-resolution stage: no base stage ran).
+/// first super-resolution stage: no base stage ran). <see cref="DrawnAs"/>: the vocabulary caption drawn
+/// instead of the prompt, when the model has a vocabulary and the prompt is not empty.
 /// </summary>
-public sealed class StageResult(int stageIndex, string stageName, Tensor images, TimeSpan elapsed, IReadOnlyList<StageRun> ran) : IDisposable
+public sealed class StageResult(int stageIndex, string stageName, Tensor images, TimeSpan elapsed, IReadOnlyList<StageRun> ran,
+    PromptMatch? drawnAs = null) : IDisposable
 {
+    public PromptMatch? DrawnAs { get; } = drawnAs;
     public int StageIndex { get; } = stageIndex;
     public string StageName { get; } = stageName;
     public Tensor Images { get; } = images;

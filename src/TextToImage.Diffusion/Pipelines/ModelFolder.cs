@@ -34,17 +34,22 @@ public static class ModelFolder
         var index = ModelIndex.Load(folder);
         var stages = new List<CascadeStage>();
         ITextEncoder? encoder = null;
+        PromptVocabulary? vocabulary = null;
         try
         {
             var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
-            encoder = TextEncoderConfig.Load(encoderFolder).Create(encoderFolder, target);
+            var encoderConfig = TextEncoderConfig.Load(encoderFolder);
+            encoder = encoderConfig.Create(encoderFolder, target);
+            if (index.PromptVocabularyFolder is { } vocabularyFolder)
+                vocabulary = PromptVocabulary.Load(Path.Combine(folder, vocabularyFolder), encoderConfig);
             foreach (var entry in index.Stages)
                 stages.Add(LoadStage(folder, entry, target));
-            return new CascadeModel(index.Name, encoder, stages, target);
+            return new CascadeModel(index.Name, encoder, stages, target, vocabulary);
         }
         catch
         {
             encoder?.Dispose();
+            vocabulary?.Dispose();
             foreach (var stage in stages) stage.Network.Dispose();
             throw;
         }
@@ -171,12 +176,28 @@ public static class ModelFolder
     {
         var old = ModelIndex.Load(folder);
         File.Delete(Path.Combine(folder, ModelIndex.FileName));
-        foreach (var part in old.Stages.Select(s => s.Folder).Append(old.TextEncoderFolder))
-        {
-            var path = Path.GetFullPath(Path.Combine(folder, part));
-            // Only folders inside this one: an index naming "../x" must not delete outside it.
-            if (path.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar) && Directory.Exists(path))
-                Directory.Delete(path, recursive: true);
-        }
+        foreach (var part in old.Stages.Select(s => s.Folder).Append(old.TextEncoderFolder).Concat(old.PromptVocabularyFolder is { } words ? [words] : []))
+            DeletePart(folder, part);
+    }
+
+    /// <summary>
+    /// Takes a model's prompt vocabulary away (<c>t2i vocabulary --remove</c>): the index first, so the model never
+    /// names a folder that is gone, then the folder. False when it had none.
+    /// </summary>
+    public static bool RemovePromptVocabulary(string folder)
+    {
+        var index = ModelIndex.Load(folder);
+        if (index.PromptVocabularyFolder is not { } part) return false;
+        (index with { PromptVocabularyFolder = null }).Save(folder);
+        DeletePart(folder, part);
+        return true;
+    }
+
+    static void DeletePart(string folder, string part)
+    {
+        var path = Path.GetFullPath(Path.Combine(folder, part));
+        // Only folders inside this one: an index naming "../x" must not delete outside it.
+        if (path.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar) && Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
     }
 }

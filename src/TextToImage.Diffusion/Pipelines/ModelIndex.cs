@@ -14,6 +14,9 @@ public sealed record ModelIndex
     [JsonPropertyName("license")] public string? License { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
     [JsonPropertyName("text_encoder")] public string TextEncoderFolder { get; init; } = "text_encoder";
+
+    /// <summary>The folder of a <see cref="Text.PromptVocabulary"/>: when set, every prompt is drawn as the caption nearest it.</summary>
+    [JsonPropertyName("prompt_vocabulary")] public string? PromptVocabularyFolder { get; init; }
     [JsonPropertyName("stages")] public required IReadOnlyList<StageEntry> Stages { get; init; }
 
     public const string FileName = "model_index.json";

@@ -2,6 +2,8 @@ using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TextToImage.Diffusion.IO;
+using TextToImage.Diffusion.Pipelines;
 using TextToImage.Service.Blobs;
 using TextToImage.Service.Hosting;
 using TextToImage.Service.Models;
@@ -99,11 +101,29 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
     async Task<IReadOnlyList<StoredImage>?> ExistingOutputs(GenerationRecord record)
     {
         if (record.Attempts == 1) return null;
-        var images = FinalImages(record, record.Parameters.Resolution);
+        var images = FinalImages(record, record.Parameters.Resolution, drawnAs: null);
         foreach (var image in images)
             if (await blobs.GetPropertiesAsync(BlobKey.Parse(image.Key), CancellationToken.None) is null)
                 return null;
-        return images;
+        var drawnAs = await DrawnAsRecordedIn(images[0].Key);
+        return [.. images.Select(image => image with { DrawnAs = drawnAs })];
+    }
+
+    /// <summary>
+    /// What a stored image says its prompt was drawn as (<c>drawn_as</c> in its metadata), or null: after a crash the
+    /// image is the only record of it, the attempt that made it never wrote its own.
+    /// </summary>
+    async Task<string?> DrawnAsRecordedIn(string key)
+    {
+        if (await ReadBlob(key) is not { } bytes) return null;
+        try
+        {
+            return ImageOutput.ReadMetadata(new MemoryStream(bytes))?.Extra?.GetValueOrDefault(GeneratedImages.DrawnAsKey);
+        }
+        catch (InvalidDataException)
+        {
+            return null;   // not an image this engine wrote: it says nothing
+        }
     }
 
     async Task<IReadOnlyList<StoredImage>> Generate(GenerationRecord record, JobRun run)
@@ -123,7 +143,7 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
             }, run.Cancellation),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var final = stages[^1];
-        var images = FinalImages(record, final.Resolution);
+        var images = FinalImages(record, final.Resolution, final.DrawnAs);
         for (var i = 0; i < images.Count; i++)
             await blobs.PutAsync(BlobKey.Parse(images[i].Key), final.Files[i], record.Parameters.Encoding().ContentType, CancellationToken.None);
         metrics.ImagesStored(images.Count, final: true);
@@ -158,15 +178,16 @@ public sealed class GenerationJob(IJobStore store, IBlobStore blobs, IGeneration
         {
             var key = BlobKey.ForStageImage(record.Id, stage.StageIndex, i, encoding.Extension);
             await blobs.PutAsync(key, stage.Files[i], encoding.ContentType, CancellationToken.None);
-            images.Add(new StoredImage(key.Value, stage.Resolution, stage.Resolution, record.Parameters.Seed + i));
+            images.Add(new StoredImage(key.Value, stage.Resolution, stage.Resolution, record.Parameters.Seed + i, stage.DrawnAs));
         }
         metrics.ImagesStored(images.Count, final: false);
         await store.AddStageImagesAsync(record.Id, owner, new StageOutput(stage.Stage, stage.StageIndex, stage.Resolution, images), CancellationToken.None);
     }
 
-    static List<StoredImage> FinalImages(GenerationRecord record, int resolution) =>
+    static List<StoredImage> FinalImages(GenerationRecord record, int resolution, string? drawnAs) =>
         Enumerable.Range(0, record.Parameters.NumImages)
-            .Select(i => new StoredImage(BlobKey.ForImage(record.Id, i, record.Parameters.Encoding().Extension).Value, resolution, resolution, record.Parameters.Seed + i))
+            .Select(i => new StoredImage(BlobKey.ForImage(record.Id, i, record.Parameters.Encoding().Extension).Value, resolution, resolution,
+                record.Parameters.Seed + i, drawnAs))
             .ToList();
 
     Task Fail(GenerationRecord record, string owner, string code, string message) =>

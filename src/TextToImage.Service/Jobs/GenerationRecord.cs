@@ -49,7 +49,8 @@ public sealed record JobProgress(string Stage, int StageIndex, int StageCount, i
 public sealed record JobInputs(string Image, string? Mask);
 
 /// <summary>An image in the blob store.</summary>
-public sealed record StoredImage(string Key, int Width, int Height, long Seed);
+/// <param name="DrawnAs">The model's vocabulary caption the prompt was drawn as (a model with a prompt vocabulary); null when drawn as given.</param>
+public sealed record StoredImage(string Key, int Width, int Height, long Seed, string? DrawnAs = null);
 
 /// <summary>The images one stage produced (progressive results).</summary>
 public sealed record StageOutput(string Stage, int StageIndex, int Resolution, IReadOnlyList<StoredImage> Images);

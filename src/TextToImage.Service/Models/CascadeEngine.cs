@@ -186,7 +186,7 @@ public sealed class CascadeEngine(ModelCatalog catalog, IOptions<ModelsOptions> 
         public void OnStage(StageResult stage, CascadeModel model)
         {
             var files = new StageFiles(stage.StageIndex, stage.StageName, stage.Resolution,
-                GeneratedImages.Encode(stage, Request, model, Metadata, Parameters.Encoding()), stage.Elapsed);
+                GeneratedImages.Encode(stage, Request, model, Metadata, Parameters.Encoding()), stage.Elapsed, stage.DrawnAs?.Caption);
             stages.Add(files);
             stageCompleted(files);
         }

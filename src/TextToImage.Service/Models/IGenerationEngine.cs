@@ -15,7 +15,8 @@ public interface IGenerationEngine
 }
 
 /// <summary>One stage's images as files of the job's format that carry their generation metadata; image i has seed + i.</summary>
-public sealed record StageFiles(int StageIndex, string Stage, int Resolution, IReadOnlyList<byte[]> Files, TimeSpan Elapsed);
+/// <param name="DrawnAs">The model's vocabulary caption the prompt was drawn as; null when drawn as given.</param>
+public sealed record StageFiles(int StageIndex, string Stage, int Resolution, IReadOnlyList<byte[]> Files, TimeSpan Elapsed, string? DrawnAs = null);
 
 /// <summary>A job that would fail again on retry: a bad request or a model that does not load. <see cref="Code"/> is a <see cref="JobError"/> code.</summary>
 public sealed class GenerationRejectedException(string code, string message, Exception? inner = null) : Exception(message, inner)

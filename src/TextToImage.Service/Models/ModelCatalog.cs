@@ -69,6 +69,7 @@ public sealed class ModelCatalog
             var resolution = network.SampleSize ?? throw new InvalidDataException($"Stage '{entry.Name}' has no sample_size.");
             return new StageInfo(entry.Name, entry.Kind, resolution, scheduler.NumTrainTimesteps, entry.Defaults);
         }).ToList();
-        return new ModelInfo(index.Name, Path.GetFullPath(folder), index.License, index.Description, textEncoder.Type, stages);
+        return new ModelInfo(index.Name, Path.GetFullPath(folder), index.License, index.Description, textEncoder.Type, stages,
+            index.PromptVocabularyFolder is not null);
     }
 }

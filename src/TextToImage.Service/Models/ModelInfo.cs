@@ -2,8 +2,12 @@ using TextToImage.Diffusion.Pipelines;
 
 namespace TextToImage.Service.Models;
 
-/// <summary>What a model folder says about itself, read without loading any weights (no libtorch needed).</summary>
-public sealed record ModelInfo(string Name, string Folder, string? License, string? Description, string TextEncoder, IReadOnlyList<StageInfo> Stages)
+/// <summary>
+/// What a model folder says about itself, read without loading any weights (no libtorch needed).
+/// <paramref name="PromptVocabulary"/>: whether it draws each prompt as the nearest of its training captions.
+/// </summary>
+public sealed record ModelInfo(string Name, string Folder, string? License, string? Description, string TextEncoder, IReadOnlyList<StageInfo> Stages,
+    bool PromptVocabulary = false)
 {
     public IReadOnlyList<int> Resolutions => Stages.Select(s => s.Resolution).ToList();
 

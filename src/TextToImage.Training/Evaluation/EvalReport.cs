@@ -13,6 +13,9 @@ public sealed record EvalReport
     /// <summary>The held-out prompts file retrieval ran on; null: the training captions.</summary>
     public string? Prompts { get; init; }
 
+    /// <summary>How prompts became what was drawn, when the model has a prompt vocabulary; null: drawn as given.</summary>
+    public string? PromptVocabulary { get; init; }
+
     public required int Count { get; init; }
     public required long Seed { get; init; }
     public required string Device { get; init; }

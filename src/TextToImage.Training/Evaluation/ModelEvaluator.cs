@@ -14,6 +14,9 @@ namespace TextToImage.Training.Evaluation;
 /// <summary>Text conditioning for evaluation prompts, in order: the model's encoder, or a training run's cached embeddings.</summary>
 public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
 
+/// <summary>What a model draws for each prompt (its prompt vocabulary's nearest caption), and how the report says so.</summary>
+public sealed record PromptMapping(Func<IReadOnlyList<string>, IReadOnlyList<string>> Map, string Description);
+
 /// <summary>
 /// <c>t2i eval</c>: text faithfulness (retrieval of the caption's own training image from a
 /// generated one, per sampler) and super-resolution quality (PSNR and SSIM against the real
@@ -24,10 +27,17 @@ public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
 /// code (<see cref="Training.StageMetric"/>).
 /// </summary>
 public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEncoder encode, ComputeTarget target, EvalSettings settings,
-    Action<string>? log = null)
+    Action<string>? log = null, PromptMapping? drawAs = null)
 {
+    /// <summary>
+    /// Measures <paramref name="model"/> as it draws: with a prompt vocabulary, each image from the caption nearest its
+    /// prompt (the text encoder's own rows still read the prompt itself).
+    /// </summary>
     public ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
-        : this(model.Stages, prompts => EncodeInChunks(model.TextEncoder, prompts), model.Target, settings, log)
+        : this(model.Stages, prompts => EncodeInChunks(model.TextEncoder, prompts), model.Target, settings, log,
+            model.Vocabulary is { } words
+                ? new PromptMapping(model.PromptsToDraw, $"each prompt drawn as the nearest (cosine of pooled text embeddings) of the model's {words.Captions.Count} vocabulary captions")
+                : null)
     {
     }
 
@@ -47,6 +57,7 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
             Seed = settings.Seed,
             Device = $"{target.Device.type} {target.DType}",
             Started = DateTimeOffset.UtcNow,
+            PromptVocabulary = drawAs?.Description,
         };
         if (settings.Samplers.Count > 0)
         {
@@ -264,7 +275,8 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
     {
         using var finalizers = FinalizerGate.Hold();
         using var inference = inference_mode();
-        using var encoded = encode([.. captions, ""]);   // the empty prompt last: the unconditional row, captions.Count
+        // The empty prompt last: the unconditional row, captions.Count.
+        using var encoded = encode([.. drawAs?.Map(captions) ?? captions, ""]);
         var parts = new List<Tensor>();
         var clock = Stopwatch.StartNew();
         for (var start = 0; start < captions.Count; start += batch)

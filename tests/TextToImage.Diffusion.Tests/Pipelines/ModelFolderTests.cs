@@ -194,4 +194,15 @@ public sealed class ModelFolderTests
             Assert.True(File.Exists(Path.Combine(temp.Path, stage, "diffusion_pytorch_model.safetensors")));
         }
     }
+
+    [Fact]
+    public void The_index_is_written_as_people_type_it()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny");
+        (ModelIndex.Load(temp.Path) with { Description = "Base 32 px + super-resolution 32->128 px, \"flat\" emoji" }).Save(temp.Path);
+        var text = File.ReadAllText(Path.Combine(temp.Path, ModelIndex.FileName));
+        Assert.Contains("Base 32 px + super-resolution 32->128 px, \\\"flat\\\" emoji", text);
+        Assert.Equal("Base 32 px + super-resolution 32->128 px, \"flat\" emoji", ModelIndex.Load(temp.Path).Description);
+    }
 }

@@ -159,6 +159,36 @@ public sealed class GenerationJobTests : IDisposable
     }
 
     [Fact]
+    public async Task What_the_model_drew_is_recorded_per_image_and_read_back_from_images_stored_before_a_crash()
+    {
+        engine.DrawnAs = "a green frog";
+        var record = await Queue();
+        await Job().PerformAsync(record.Id, "d1", None);
+        var done = await Read(record.Id);
+        Assert.All(done.Images, image => Assert.Equal("a green frog", image.DrawnAs));
+        Assert.All(done.StageImages.SelectMany(stage => stage.Images), image => Assert.Equal("a green frog", image.DrawnAs));
+
+        // A worker stored the final images and died before recording them: the next attempt finds them, and what they
+        // were drawn as in their own metadata.
+        var again = await Queue();
+        var now = DateTimeOffset.UtcNow;
+        await store.TryClaimAsync(again.Id, "d1", new JobLease("dead", now.AddSeconds(-1)), now, None);
+        for (var i = 0; i < 2; i++)
+        {
+            using var picture = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(32, 32);
+            var png = TextToImage.Diffusion.IO.ImageOutput.Encode(picture, new TextToImage.Diffusion.IO.GenerationMetadata(
+                "frog", null, 100 + i, 4, "ddim", 3, "m", 32, 32, new Dictionary<string, string> { ["drawn_as"] = "a green frog" }),
+                TextToImage.Diffusion.IO.ImageEncoding.Png);
+            await blobs.PutAsync(BlobKey.ForImage(again.Id, i, "png"), png, "image/png", None);
+        }
+        await Job().PerformAsync(again.Id, "d1", None);
+        var recovered = await Read(again.Id);
+        Assert.Equal(1, engine.Calls);
+        Assert.Equal(GenerationStatus.Succeeded, recovered.Status);
+        Assert.All(recovered.Images, image => Assert.Equal("a green frog", image.DrawnAs));
+    }
+
+    [Fact]
     public async Task A_job_that_keeps_killing_its_worker_is_failed_instead_of_run_again()
     {
         var record = await Queue();

@@ -27,6 +27,19 @@ public sealed class ModelCatalogTests(TinyModelFixture model) : IClassFixture<Ti
         Assert.Contains(folders["changed/tiny"], warning.Message);
     }
 
+    [Fact]
+    public void A_model_that_names_a_prompt_vocabulary_says_so_without_loading_it()
+    {
+        using var folders = new TempFolder();
+        Folders.Copy(model.ModelFolder, folders["models/tiny"]);
+        var catalog = new ModelCatalog([folders["models"]], null, new ListLogger());
+        Assert.False(catalog.Find(catalog.DefaultName)!.PromptVocabulary);
+
+        var index = ModelIndex.Load(folders["models/tiny"]);
+        (index with { PromptVocabularyFolder = "vocabulary" }).Save(folders["models/tiny"]);
+        var named = new ModelCatalog([folders["models"]], null, new ListLogger());
+        Assert.True(named.Find(named.DefaultName)!.PromptVocabulary);
+    }
 
     sealed class ListLogger : ILogger<ModelCatalog>
     {

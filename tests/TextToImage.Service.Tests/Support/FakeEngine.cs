@@ -19,6 +19,9 @@ sealed class FakeEngine : IGenerationEngine
 
     public IReadOnlyList<int> Resolutions { get; init; } = [16, 32];
 
+    /// <summary>What every stage says the prompt was drawn as (a model with a prompt vocabulary); null: as given.</summary>
+    public string? DrawnAs { get; set; }
+
     public IReadOnlyList<StageFiles> Generate(GenerationParameters parameters, UploadedInputs? inputs, Action<JobProgress> progress, Action<StageFiles> stageCompleted,
         CancellationToken cancellation)
     {
@@ -31,7 +34,7 @@ sealed class FakeEngine : IGenerationEngine
             if (s == 0) Started.Release();
             cancellation.ThrowIfCancellationRequested();
             var stage = new StageFiles(s, $"stage{s}", Resolutions[s],
-                Enumerable.Range(0, parameters.NumImages).Select(i => new byte[] { 0x89, (byte)'P', (byte)s, (byte)i }).ToList(), TimeSpan.FromSeconds(s + 1));
+                Enumerable.Range(0, parameters.NumImages).Select(i => new byte[] { 0x89, (byte)'P', (byte)s, (byte)i }).ToList(), TimeSpan.FromSeconds(s + 1), DrawnAs);
             stages.Add(stage);
             stageCompleted(stage);
             if (s == 0) Behaviour(cancellation);
