@@ -69,6 +69,28 @@ public sealed class PromptVocabularyTests
     }
 
     [Fact]
+    public void Matching_and_drawing_through_the_vocabulary_leave_no_tensor_alive()
+    {
+        using var temp = new TempFolder();
+        RandomCascade.Create(temp.Path, "tiny", seed: 7);
+        GiveVocabulary(temp.Path);
+        using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
+        var pipeline = new CascadePipeline(model);
+        // Warm-up: lazily made state, and the encoder's prompt cache filled to capacity, are not leaks.
+        pipeline.Generate(TinyCascade.Request("frog", resolution: 16)).Dispose();
+        for (var i = 0; i < CachedTextEncoder.DefaultCapacity; i++) model.MatchPrompts([$"warm-up prompt {i}"]);
+        var live = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        // More distinct prompts than the encoder's cache holds, so matching encodes (and evicts) throughout.
+        for (var i = 0; i < 3 * CachedTextEncoder.DefaultCapacity; i++)
+            Assert.Equal("a yellow taxi", model.MatchPrompts([$"yellow taxi number {i}"])[0]!.Caption);
+        for (var i = 0; i < 4; i++)
+            pipeline.Generate(TinyCascade.Request($"a green frog {i}", resolution: 16, seed: i)).Dispose();
+
+        Assert.Equal(live, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void A_vocabulary_that_does_not_fit_the_model_is_refused_at_load_with_how_to_rebuild_it()
     {
         using var temp = new TempFolder();
