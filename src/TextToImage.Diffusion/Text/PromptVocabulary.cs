@@ -43,7 +43,7 @@ public sealed class PromptVocabulary : IDisposable
         {
             using var scope = NewDisposeScope();
             using var encoded = encoder.Encode([.. chunk.Select(i => prompts[i])]);
-            var similarity = Unit(encoded.Pooled.cpu()).matmul(_pooled.t());
+            var similarity = Unit(encoded.Pooled.cpu().to_type(ScalarType.Float32)).matmul(_pooled.t());   // an encoder may run in half precision
             var (best, index) = similarity.max(1);
             var (bests, indices) = (best.data<float>().ToArray(), index.data<long>().ToArray());
             for (var k = 0; k < chunk.Length; k++)
