@@ -20,12 +20,18 @@ public sealed class PromptVocabularyTests
         (ModelIndex.Load(modelFolder) with { PromptVocabularyFolder = PromptVocabulary.FolderName }).Save(modelFolder);
     }
 
+    /// <summary>The tiny cascade (seed 7) with a vocabulary of <see cref="Captions"/>, in <paramref name="folder"/>.</summary>
+    static void CreateTinyWithVocabulary(string folder)
+    {
+        RandomCascade.Create(folder, "tiny", seed: 7);
+        GiveVocabulary(folder);
+    }
+
     [Fact]
     public void A_prompt_is_drawn_as_its_nearest_caption_and_the_empty_prompt_as_itself()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.Path, "tiny", seed: 7);
-        GiveVocabulary(temp.Path);
+        CreateTinyWithVocabulary(temp.Path);
 
         using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         // Distinct, trimmed, blank dropped, in order of first appearance.
@@ -72,8 +78,7 @@ public sealed class PromptVocabularyTests
     public void Matching_and_drawing_through_the_vocabulary_leave_no_tensor_alive()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.Path, "tiny", seed: 7);
-        GiveVocabulary(temp.Path);
+        CreateTinyWithVocabulary(temp.Path);
         using var model = ModelFolder.Load(temp.Path, ComputeTarget.Cpu);
         var pipeline = new CascadePipeline(model);
         // Warm-up: lazily made state, and the encoder's prompt cache filled to capacity, are not leaks.
@@ -94,8 +99,7 @@ public sealed class PromptVocabularyTests
     public void A_vocabulary_that_does_not_fit_the_model_is_refused_at_load_with_how_to_rebuild_it()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.Path, "tiny", seed: 7);
-        GiveVocabulary(temp.Path);
+        CreateTinyWithVocabulary(temp.Path);
         var captions = Path.Combine(temp.Path, PromptVocabulary.FolderName, PromptVocabulary.CaptionsFile);
         File.AppendAllLines(captions, ["a purple cow"]);
         Assert.Contains("expected one row of 32 per caption", Assert.Throws<InvalidDataException>(() => ModelFolder.Load(temp.Path, ComputeTarget.Cpu)).Message);
@@ -115,8 +119,7 @@ public sealed class PromptVocabularyTests
     public void Removing_the_vocabulary_unnames_it_first_and_a_model_saved_over_loses_it_too()
     {
         using var temp = new TempFolder();
-        RandomCascade.Create(temp.Path, "tiny", seed: 7);
-        GiveVocabulary(temp.Path);
+        CreateTinyWithVocabulary(temp.Path);
 
         Assert.True(ModelFolder.RemovePromptVocabulary(temp.Path));
         Assert.Null(ModelIndex.Load(temp.Path).PromptVocabularyFolder);
