@@ -1,9 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using TextToImage.Diffusion.IO;
-using TextToImage.Diffusion.Native;
 using TextToImage.Diffusion.Pipelines;
-using TextToImage.Diffusion.Text;
 using TextToImage.Training.Data;
 
 namespace TextToImage.Cli;
@@ -26,7 +23,6 @@ static class VocabularyCommand
         command.SetAction(parsed => CliErrors.Run(() =>
         {
             var folder = parsed.GetRequiredValue(model).FullName;
-            var index = ModelIndex.Load(folder);
             if (parsed.GetValue(remove))
             {
                 if (parsed.GetValue(data) is not null) throw new ArgumentException("Give --data or --remove, not both.");
@@ -38,16 +34,9 @@ static class VocabularyCommand
             var dataFolder = parsed.GetValue(data)?.FullName ?? throw new ArgumentException("Give --data (the training captions) or --remove.");
             if (parsed.GetValue(threads) is { } n and > 0) TorchSharp.torch.set_num_threads(n);
             var captions = ImageFolder.Open(dataFolder).Rows.SelectMany(r => r.Captions).ToList();
-            var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
-            var config = TextEncoderConfig.Load(encoderFolder);
-            TorchRuntime.EnsureAvailable();
-            using var encoder = config.Create(encoderFolder, ComputeTarget.Cpu);
-            var vocabularyFolder = index.PromptVocabularyFolder ?? PromptVocabulary.FolderName;
-            var count = PromptVocabulary.Write(Path.Combine(folder, vocabularyFolder), captions, encoder, config);
-            // The index last: until it names the folder, the model draws prompts as it did.
-            index = index with { PromptVocabularyFolder = vocabularyFolder };
-            index.Save(folder);
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{Path.Combine(folder, vocabularyFolder)}[/]: {count} distinct captions of {captions.Count}; prompts are now drawn as the nearest of them");
+            var count = ModelFolder.WritePromptVocabulary(folder, captions);
+            var written = Path.Combine(folder, ModelIndex.Load(folder).PromptVocabularyFolder!);
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{written}[/]: {count} distinct captions of {captions.Count}; prompts are now drawn as the nearest of them");
             return 0;
         }));
         return command;

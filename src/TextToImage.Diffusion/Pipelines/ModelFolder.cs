@@ -181,6 +181,24 @@ public static class ModelFolder
     }
 
     /// <summary>
+    /// Gives a model the prompt vocabulary of <paramref name="captions"/> (<c>t2i vocabulary --data</c>): encoded on the CPU by
+    /// its own text encoder into its vocabulary folder (the one the index names, else <c>vocabulary/</c>), then named in the
+    /// index, so until the files are whole the model draws prompts as it did. Returns how many distinct captions it holds.
+    /// </summary>
+    public static int WritePromptVocabulary(string folder, IEnumerable<string> captions)
+    {
+        TorchRuntime.EnsureAvailable();
+        var index = ModelIndex.Load(folder);
+        var encoderFolder = Path.Combine(folder, index.TextEncoderFolder);
+        var config = TextEncoderConfig.Load(encoderFolder);
+        using var encoder = config.Create(encoderFolder, ComputeTarget.Cpu);
+        var part = index.PromptVocabularyFolder ?? PromptVocabulary.FolderName;
+        var count = PromptVocabulary.Write(Path.Combine(folder, part), captions, encoder, config);
+        (index with { PromptVocabularyFolder = part }).Save(folder);
+        return count;
+    }
+
+    /// <summary>
     /// Takes a model's prompt vocabulary away (<c>t2i vocabulary --remove</c>): the index first, so the model never
     /// names a folder that is gone, then the folder. False when it had none.
     /// </summary>

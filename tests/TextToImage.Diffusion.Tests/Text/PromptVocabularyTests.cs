@@ -12,13 +12,7 @@ public sealed class PromptVocabularyTests
     static readonly string[] Captions = ["a red apple", "a blue whale", "a green frog", "a red apple", "  ", "a yellow taxi"];
 
     /// <summary>Writes a vocabulary of <see cref="Captions"/> into the tiny cascade's folder and names it in the index.</summary>
-    static void GiveVocabulary(string modelFolder)
-    {
-        var config = TextEncoderConfig.Load(Path.Combine(modelFolder, "text_encoder"));
-        using var encoder = config.Create(Path.Combine(modelFolder, "text_encoder"), ComputeTarget.Cpu);
-        PromptVocabulary.Write(Path.Combine(modelFolder, PromptVocabulary.FolderName), Captions, encoder, config);
-        (ModelIndex.Load(modelFolder) with { PromptVocabularyFolder = PromptVocabulary.FolderName }).Save(modelFolder);
-    }
+    static void GiveVocabulary(string modelFolder) => Assert.Equal(4, ModelFolder.WritePromptVocabulary(modelFolder, Captions));
 
     /// <summary>The tiny cascade (seed 7) with a vocabulary of <see cref="Captions"/>, in <paramref name="folder"/>.</summary>
     static void CreateTinyWithVocabulary(string folder)
