@@ -58,7 +58,7 @@ static class GenerateCommand
     {
         using var result = StageProgress.Run((progress, cancellation) => pipeline.Generate(request, progress, cancellation: cancellation));
         if (result.Final.DrawnAs is { } drawn)
-            AnsiConsole.MarkupLineInterpolated($"drawn as [blue]{drawn.Caption}[/], the model's vocabulary caption nearest the prompt (cosine {drawn.Similarity:F2})");
+            AnsiConsole.MarkupLineInterpolated($"drawn as [blue]{drawn.Caption}[/], the model's vocabulary subject nearest the prompt (cosine {drawn.Similarity:F2})");
         return PngFiles.Write(result, request, pipeline, output);
     }
 }

@@ -16,23 +16,24 @@ public sealed class VocabularyCommandTests : IDisposable
     {
         var (exit, output) = Run("vocabulary", "--model", _setup.Model, "--data", _setup.Data(16));
         Assert.True(exit == 0, output);
-        Assert.Contains("4 distinct captions of 4", output);
+        Assert.Contains("4 subjects (4 captions)", output);
         Assert.Equal(["a red square", "a green square", "a blue square", "a yellow square"], File.ReadAllLines(Path.Combine(VocabularyFolder, "captions.txt")));
+        Assert.Equal(["red", "square", "green", "blue", "yellow"], File.ReadAllLines(Path.Combine(VocabularyFolder, "words.txt")));
 
         // The evaluator measures the model as it draws, and says so.
         var report = _setup.Run("report.json");
         var (evaluated, log) = Run("eval", "--model", _setup.Model, "--data", _setup.Data(16), "--samplers", "ddim:2", "--count", "2",
             "--threads", "1", "--out", report);
         Assert.True(evaluated == 0, log);
-        Assert.Contains("nearest (cosine of pooled text embeddings) of the model's 4 vocabulary captions", log);
+        Assert.Contains("first caption of the nearest of the model's 4 vocabulary subjects", log);
         using (var json = JsonDocument.Parse(File.ReadAllText(report)))
-            Assert.Contains("4 vocabulary captions", json.RootElement.GetProperty("promptVocabulary").GetString());
+            Assert.Contains("4 vocabulary subjects", json.RootElement.GetProperty("promptVocabulary").GetString());
 
         // A generated image records the caption it was drawn as beside the prompt asked.
         var image = _setup.Run("blue.png");
         var (generated, said) = Run("generate", "--model", _setup.Model, "--prompt", "blue square", "--steps", "2", "--resolution", "16", "--out", image);
         Assert.True(generated == 0, said);
-        Assert.Contains("drawn as a blue square, the model's vocabulary caption nearest the prompt", said);
+        Assert.Contains("drawn as a blue square, the model's vocabulary subject nearest the prompt", said);
         var metadata = ImageOutput.ReadMetadata(File.OpenRead(image))!;
         Assert.Equal("blue square", metadata.Prompt);
         Assert.Equal("a blue square", metadata.Extra!["drawn_as"]);

@@ -65,7 +65,8 @@ public sealed record ProgressResource(string Stage, int StageIndex, int StageCou
 /// <summary>An image to download.</summary>
 /// <param name="Url">GET it for the image file (the format the job asked for); it never changes.</param>
 /// <param name="DrawnAs">The caption the prompt was drawn as, when the model has a prompt vocabulary (<c>promptVocabulary</c> in
-/// GET /v1/models: it draws each prompt as the nearest of its training captions); null when the prompt was drawn as given.</param>
+/// GET /v1/models: it draws each prompt as the training subject nearest it, in that subject's first caption); null when the prompt was
+/// drawn as given.</param>
 public sealed record ImageResource(string Url, int Width, int Height, long Seed, string? DrawnAs = null);
 
 /// <summary>The images of one finished stage.</summary>

@@ -5,8 +5,8 @@ namespace TextToImage.Api.Contracts;
 /// <param name="Loaded">Whether this process has it in memory (only processes that run jobs load models).</param>
 /// <param name="Resolutions">The output sizes a request may ask for, one per stage.</param>
 /// <param name="Limits">The largest values a request for this model may use.</param>
-/// <param name="PromptVocabulary">Whether the model draws each prompt as the nearest of its training captions (a model that knows a closed
-/// set of subjects); each image's metadata then names that caption as <c>drawn_as</c>.</param>
+/// <param name="PromptVocabulary">Whether the model draws each prompt as the nearest of its training subjects, in that subject's first
+/// caption (a model that knows a closed set of subjects); each image's metadata then names that caption as <c>drawn_as</c>.</param>
 public sealed record ModelResource(string Name, string? License, string? Description, string TextEncoder, bool Default, bool Loaded,
     IReadOnlyList<int> Resolutions, IReadOnlyList<ModelStageResource> Stages, ModelLimitsResource Limits, bool PromptVocabulary);
 

@@ -203,7 +203,7 @@ async function figures(images, caption) {
     img.alt = `${caption} ${i + 1}, seed ${image.seed}`;
     img.src = await imageUrl(image.url);
     const label = document.createElement('figcaption');
-    // A model with a prompt vocabulary draws the training caption nearest the prompt: say which.
+    // A model with a prompt vocabulary draws the training subject nearest the prompt: say which.
     label.textContent = `seed ${image.seed}, ${image.width}×${image.height}` + (image.drawnAs ? `, drawn as “${image.drawnAs}”` : '');
     figure.append(img, label);
     row.append(figure);

@@ -19,7 +19,7 @@ public sealed class CascadeModel(string name, ITextEncoder textEncoder, IReadOnl
     public PromptVocabulary? Vocabulary { get; } = vocabulary;
 
     /// <summary>
-    /// What the stages draw for each prompt: with a vocabulary, the caption nearest it (null for the empty prompt, and
+    /// What the stages draw for each prompt: with a vocabulary, the first caption of the subject nearest it (null for the empty prompt, and
     /// for every prompt without a vocabulary: then the prompt itself is drawn).
     /// </summary>
     public IReadOnlyList<PromptMatch?> MatchPrompts(IReadOnlyList<string> prompts) =>

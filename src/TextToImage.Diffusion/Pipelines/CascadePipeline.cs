@@ -41,7 +41,8 @@ public sealed class CascadePipeline(CascadeModel model)
     /// </summary>
     public string? BatchKey(GenerationRequest request)
     {
-        var settings = Resolve(request, firstStage: 0).Select(s => Effective(request, s));
+        var contrast = Contrast(request, Model.MatchPrompts([request.Prompt])[0]);   // cached: Run encodes it again for free
+        var settings = Resolve(request, firstStage: 0).Select(s => Effective(contrast, s));
         if (request.Sampling != SamplingMode.Batched) return null;
         return string.Join(";", settings.Select(s =>
             $"{s.Sampler},{s.Steps},{s.NoiseLevel},{s.Eta},{(s.Timesteps is null ? "" : string.Join(" ", s.Timesteps))},{s.UsesGuidance}"));
@@ -76,7 +77,8 @@ public sealed class CascadePipeline(CascadeModel model)
         // Request r's prompt (or the vocabulary caption it is drawn as) is row 2r, what its guidance contrasts it with
         // row 2r + 1 (never matched: a negative prompt names what to avoid, not an emoji); encoded once for all stages.
         var drawnAs = Model.MatchPrompts([.. requests.Select(r => r.Prompt)]);
-        using var prompts = Model.TextEncoder.Encode([.. requests.SelectMany((r, i) => new[] { drawnAs[i]?.Caption ?? r.Prompt, r.NegativePrompt ?? "" })]);
+        var contrasts = requests.Select((r, i) => Contrast(r, drawnAs[i])).ToList();
+        using var prompts = Model.TextEncoder.Encode([.. contrasts.SelectMany(c => new[] { c.Drawn, c.Negative })]);
         using var noise = new PerSampleNoise(requests.SelectMany(r =>
             Enumerable.Range(0, r.NumImages).Select(i => new Generator((ulong)(r.Seed + i)))).ToList());
 
@@ -91,9 +93,9 @@ public sealed class CascadePipeline(CascadeModel model)
                 var stage = Model.Stages[s];
                 var clock = Stopwatch.StartNew();
                 using var placed = Model.Target.OnDevice(stage.Network);
-                var stageSettings = Effective(requests[running[0]], settings[running[0]][s - firstStage]);
+                var stageSettings = Effective(contrasts[running[0]], settings[running[0]][s - firstStage]);
                 var groups = new SamplingGroups(running.Select(r => new SamplingGroup(r, requests[r].NumImages,
-                    Effective(requests[r], settings[r][s - firstStage]).GuidanceScale, ProgressOf(generations[r], s - firstStage, stage.Name, stageCount),
+                    Effective(contrasts[r], settings[r][s - firstStage]).GuidanceScale, ProgressOf(generations[r], s - firstStage, stage.Name, stageCount),
                     generations[r].Cancellation)));
                 var promptRows = running.SelectMany(r => Enumerable.Repeat(2L * r, requests[r].NumImages)).ToList();
                 using var text = StageSampler.Conditioning(prompts, promptRows, [.. promptRows.Select(row => row + 1)], stageSettings.UsesGuidance, Model.Target, stage);
@@ -144,11 +146,17 @@ public sealed class CascadePipeline(CascadeModel model)
     }
 
     /// <summary>
-    /// The settings a stage runs with: when the prompt and what guidance contrasts it with are the same text (both
-    /// empty for unconditional generation), cond − uncond is zero whatever the scale, so only the one branch runs.
+    /// The settings a stage runs with: when the text drawn (the prompt, or the vocabulary caption it is drawn as) and
+    /// what guidance contrasts it with are the same (both empty for unconditional generation), cond − uncond is zero
+    /// whatever the scale, so only the one branch runs.
     /// </summary>
-    static StageSettings Effective(GenerationRequest request, StageSettings asked) =>
-        request.Prompt == (request.NegativePrompt ?? "") ? asked with { GuidanceScale = 1 } : asked;
+    static StageSettings Effective((string Drawn, string Negative) contrast, StageSettings asked) =>
+        contrast.Drawn == contrast.Negative ? asked with { GuidanceScale = 1 } : asked;
+
+    /// <summary>The text a request is drawn as and the text its guidance contrasts it with.</summary>
+    static (string Drawn, string Negative) Contrast(GenerationRequest request, PromptMatch? drawnAs) =>
+        (drawnAs?.Caption ?? request.Prompt, request.NegativePrompt ?? "");
+
 
     static Action<int, int> ProgressOf(BatchedGeneration generation, int stageIndex, string stageName, int stageCount) =>
         (step, total) => generation.Progress?.Invoke(new GenerationProgress(stageIndex, stageName, stageCount, step, total));

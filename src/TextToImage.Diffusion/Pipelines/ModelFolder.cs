@@ -181,11 +181,12 @@ public static class ModelFolder
     }
 
     /// <summary>
-    /// Gives a model the prompt vocabulary of <paramref name="captions"/> (<c>t2i vocabulary --data</c>): encoded on the CPU by
-    /// its own text encoder into its vocabulary folder (the one the index names, else <c>vocabulary/</c>), then named in the
-    /// index, so until the files are whole the model draws prompts as it did. Returns how many distinct captions it holds.
+    /// Gives a model the prompt vocabulary of <paramref name="subjects"/> (<c>t2i vocabulary --data</c>: each training row's
+    /// captions, the first the one it is drawn as): encoded on the CPU by its own text encoder into its vocabulary folder (the
+    /// one the index names, else <c>vocabulary/</c>), then named in the index, so until the files are whole the model draws
+    /// prompts as it did. Returns how many subjects it holds.
     /// </summary>
-    public static int WritePromptVocabulary(string folder, IEnumerable<string> captions)
+    public static int WritePromptVocabulary(string folder, IEnumerable<IReadOnlyList<string>> subjects)
     {
         TorchRuntime.EnsureAvailable();
         var index = ModelIndex.Load(folder);
@@ -193,7 +194,7 @@ public static class ModelFolder
         var config = TextEncoderConfig.Load(encoderFolder);
         using var encoder = config.Create(encoderFolder, ComputeTarget.Cpu);
         var part = index.PromptVocabularyFolder ?? PromptVocabulary.FolderName;
-        var count = PromptVocabulary.Write(Path.Combine(folder, part), captions, encoder, config);
+        var count = PromptVocabulary.Write(Path.Combine(folder, part), subjects, encoder, config);
         (index with { PromptVocabularyFolder = part }).Save(folder);
         return count;
     }

@@ -15,7 +15,7 @@ public sealed record ModelIndex
     [JsonPropertyName("description")] public string? Description { get; init; }
     [JsonPropertyName("text_encoder")] public string TextEncoderFolder { get; init; } = "text_encoder";
 
-    /// <summary>The folder of a <see cref="Text.PromptVocabulary"/>: when set, every prompt is drawn as the caption nearest it.</summary>
+    /// <summary>The folder of a <see cref="Text.PromptVocabulary"/>: when set, every prompt is drawn as the subject nearest it.</summary>
     [JsonPropertyName("prompt_vocabulary")] public string? PromptVocabularyFolder { get; init; }
     [JsonPropertyName("stages")] public required IReadOnlyList<StageEntry> Stages { get; init; }
 

@@ -4,7 +4,7 @@ namespace TextToImage.Service.Models;
 
 /// <summary>
 /// What a model folder says about itself, read without loading any weights (no libtorch needed).
-/// <paramref name="PromptVocabulary"/>: whether it draws each prompt as the nearest of its training captions.
+/// <paramref name="PromptVocabulary"/>: whether it draws each prompt as the nearest of its training subjects.
 /// </summary>
 public sealed record ModelInfo(string Name, string Folder, string? License, string? Description, string TextEncoder, IReadOnlyList<StageInfo> Stages,
     bool PromptVocabulary = false)

@@ -14,7 +14,7 @@ namespace TextToImage.Training.Evaluation;
 /// <summary>Text conditioning for evaluation prompts, in order: the model's encoder, or a training run's cached embeddings.</summary>
 public delegate TextEmbeddings PromptEncoder(IReadOnlyList<string> prompts);
 
-/// <summary>What a model draws for each prompt (its prompt vocabulary's nearest caption), and how the report says so.</summary>
+/// <summary>What a model draws for each prompt (its prompt vocabulary's nearest subject), and how the report says so.</summary>
 public sealed record PromptMapping(Func<IReadOnlyList<string>, IReadOnlyList<string>> Map, string Description);
 
 /// <summary>
@@ -30,13 +30,13 @@ public sealed class ModelEvaluator(IReadOnlyList<CascadeStage> stages, PromptEnc
     Action<string>? log = null, PromptMapping? drawAs = null)
 {
     /// <summary>
-    /// Measures <paramref name="model"/> as it draws: with a prompt vocabulary, each image from the caption nearest its
-    /// prompt (the text encoder's own rows still read the prompt itself).
+    /// Measures <paramref name="model"/> as it draws: with a prompt vocabulary, each image from the first caption of the
+    /// subject nearest its prompt (the text encoder's own rows still read the prompt itself).
     /// </summary>
     public ModelEvaluator(CascadeModel model, EvalSettings settings, Action<string>? log = null)
         : this(model.Stages, prompts => EncodeInChunks(model.TextEncoder, prompts), model.Target, settings, log,
             model.Vocabulary is { } words
-                ? new PromptMapping(model.PromptsToDraw, $"each prompt drawn as the nearest (cosine of pooled text embeddings) of the model's {words.Captions.Count} vocabulary captions")
+                ? new PromptMapping(model.PromptsToDraw, $"each prompt drawn as the first caption of the nearest of the model's {words.SubjectCount} vocabulary subjects (by their {words.Captions.Count} captions and their words)")
                 : null)
     {
     }
