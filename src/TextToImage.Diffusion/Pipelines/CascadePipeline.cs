@@ -41,10 +41,11 @@ public sealed class CascadePipeline(CascadeModel model)
     /// </summary>
     public string? BatchKey(GenerationRequest request)
     {
-        var contrast = Contrast(request, Model.MatchPrompts([request.Prompt])[0]);   // cached: Run encodes it again for free
-        var settings = Resolve(request, firstStage: 0).Select(s => Effective(contrast, s));
+        var resolved = Resolve(request, firstStage: 0);
         if (request.Sampling != SamplingMode.Batched) return null;
-        return string.Join(";", settings.Select(s =>
+        // Whether guidance runs depends on what the prompt is drawn as; the encoder's prompt cache keeps it for Run.
+        var contrast = Contrast(request, Model.MatchPrompts([request.Prompt])[0]);
+        return string.Join(";", resolved.Select(r => Effective(contrast, r)).Select(s =>
             $"{s.Sampler},{s.Steps},{s.NoiseLevel},{s.Eta},{(s.Timesteps is null ? "" : string.Join(" ", s.Timesteps))},{s.UsesGuidance}"));
     }
 
@@ -156,7 +157,6 @@ public sealed class CascadePipeline(CascadeModel model)
     /// <summary>The text a request is drawn as and the text its guidance contrasts it with.</summary>
     static (string Drawn, string Negative) Contrast(GenerationRequest request, PromptMatch? drawnAs) =>
         (drawnAs?.Caption ?? request.Prompt, request.NegativePrompt ?? "");
-
 
     static Action<int, int> ProgressOf(BatchedGeneration generation, int stageIndex, string stageName, int stageCount) =>
         (step, total) => generation.Progress?.Invoke(new GenerationProgress(stageIndex, stageName, stageCount, step, total));
