@@ -43,8 +43,9 @@ public sealed class CascadePipeline(CascadeModel model)
     {
         var resolved = Resolve(request, firstStage: 0);
         if (request.Sampling != SamplingMode.Batched) return null;
-        // Whether guidance runs depends on what the prompt is drawn as; the encoder's prompt cache keeps it for Run.
-        var contrast = Contrast(request, Model.MatchPrompts([request.Prompt])[0]);
+        // Whether guidance runs depends on what the prompt is drawn as, which only a negative prompt can equal (a matched
+        // prompt is drawn as a non-empty caption): the batcher asks this of every waiting job, so it matches only then.
+        var contrast = Contrast(request, string.IsNullOrEmpty(request.NegativePrompt) ? null : Model.MatchPrompts([request.Prompt])[0]);
         return string.Join(";", resolved.Select(r => Effective(contrast, r)).Select(s =>
             $"{s.Sampler},{s.Steps},{s.NoiseLevel},{s.Eta},{(s.Timesteps is null ? "" : string.Join(" ", s.Timesteps))},{s.UsesGuidance}"));
     }
